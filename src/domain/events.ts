@@ -1,0 +1,156 @@
+import { z } from 'zod';
+import { Plan } from './plan.js';
+import { PolicyDecision } from './policy.js';
+import { EngineeringRequest } from './request.js';
+import { ApprovalKind, RiskAssessment } from './risk.js';
+import { Actor, RunState } from './run.js';
+
+const Sha256 = z.string().regex(/^[a-f0-9]{64}$/, 'a sha256 hex digest');
+
+/** Each event type with the data it carries. Artifacts are referred to by hash, never inlined when large. */
+export const runEventData = {
+  'request.received': z.strictObject({ request: EngineeringRequest, raw: Sha256 }),
+  'request.rejected': z.strictObject({ reason: z.string(), missing: z.array(z.string()) }),
+  'risk.classified': RiskAssessment,
+  'context.built': z.strictObject({
+    artifact: Sha256,
+    commit: z.string().optional(),
+    files: z.number().int(),
+    testCommand: z.array(z.string()).optional(),
+    agentContextFiles: z.array(z.string()),
+    sensitivePaths: z.array(z.string()),
+  }),
+  'plan.created': z.strictObject({ artifact: Sha256, plan: Plan }),
+  'approval.requested': z.strictObject({
+    approvalId: z.string(),
+    kind: ApprovalKind,
+    state: z.string(),
+    expiresAt: z.string().datetime(),
+  }),
+  'approval.decided': z.strictObject({
+    approvalId: z.string(),
+    decision: z.enum(['approved', 'rejected', 'expired']),
+    by: z.string(),
+    reason: z.string().optional(),
+  }),
+  'model.turn': z.strictObject({
+    phase: z.string(),
+    turn: z.number().int(),
+    model: z.string(),
+    response: Sha256,
+    inputTokens: z.number().int(),
+    outputTokens: z.number().int(),
+    stopReason: z.string(),
+    durationMs: z.number(),
+  }),
+  'tool.requested': z.strictObject({
+    callId: z.string(),
+    tool: z.string(),
+    argsHash: Sha256,
+    phase: z.string(),
+  }),
+  'tool.authorized': z.strictObject({ callId: z.string(), decision: PolicyDecision }),
+  'tool.denied': z.strictObject({ callId: z.string(), decision: PolicyDecision }),
+  'tool.executed': z.strictObject({
+    callId: z.string(),
+    tool: z.string(),
+    ok: z.boolean(),
+    exitCode: z.number().int().optional(),
+    output: Sha256,
+    truncated: z.boolean(),
+    durationMs: z.number(),
+  }),
+  'file.changed': z.strictObject({
+    callId: z.string(),
+    path: z.string(),
+    before: Sha256.optional(),
+    after: Sha256,
+  }),
+  'test.run': z.strictObject({
+    purpose: z.enum(['reproduce', 'verify', 'agent']),
+    argv: z.array(z.string()),
+    exitCode: z.number().int(),
+    passed: z.boolean(),
+    timedOut: z.boolean(),
+    output: Sha256,
+    durationMs: z.number(),
+  }),
+  'reproduction.recorded': z.strictObject({
+    reproduced: z.boolean(),
+    argv: z.array(z.string()).optional(),
+    exitCode: z.number().int().optional(),
+    output: Sha256.optional(),
+    testFiles: z.array(z.string()),
+    reason: z.string().optional(),
+  }),
+  'patch.iteration': z.strictObject({
+    iteration: z.number().int(),
+    outcome: z.string(),
+    feedback: z.string().optional(),
+  }),
+  'verification.completed': z.strictObject({
+    iteration: z.number().int(),
+    passed: z.boolean(),
+    argv: z.array(z.string()),
+    exitCode: z.number().int(),
+    output: Sha256,
+  }),
+  'evidence.assembled': z.strictObject({
+    json: Sha256,
+    markdown: Sha256,
+    completeness: z.number().min(0).max(1),
+    missing: z.array(z.string()),
+  }),
+  'pr.opened': z.strictObject({
+    number: z.number().int(),
+    url: z.string(),
+    branch: z.string(),
+    head: z.string(),
+    body: Sha256,
+  }),
+  'step.completed': z.strictObject({ step: z.string(), output: Sha256 }),
+  'run.state': z.strictObject({ state: RunState, reason: z.string().optional() }),
+} as const;
+
+export type RunEventType = keyof typeof runEventData;
+export const RunEventType = z.enum(Object.keys(runEventData) as [RunEventType, ...RunEventType[]]);
+export type RunEventDataOf<T extends RunEventType> = z.infer<(typeof runEventData)[T]>;
+
+const eventEnvelope = {
+  runId: z.string().min(1),
+  /** Position in the run's log, from 1, without gaps. */
+  seq: z.number().int().min(1),
+  /** Deterministic identity of the event within its run: re-running a step never appends it twice. */
+  key: z.string().min(1),
+  traceId: z.string().regex(/^[a-f0-9]{32}$/),
+  actor: Actor,
+  policyVersion: z.string(),
+  at: z.string().datetime(),
+};
+
+/** One entry of the append-only run log. */
+export const RunEvent = z.discriminatedUnion(
+  'type',
+  Object.entries(runEventData).map(([type, data]) =>
+    z.strictObject({ ...eventEnvelope, type: z.literal(type as RunEventType), data }),
+  ) as unknown as [z.ZodObject, ...z.ZodObject[]],
+);
+
+export type RunEvent = {
+  [T in RunEventType]: {
+    runId: string;
+    seq: number;
+    key: string;
+    traceId: string;
+    actor: Actor;
+    policyVersion: string;
+    at: string;
+    type: T;
+    data: RunEventDataOf<T>;
+  };
+}[RunEventType];
+
+/** What a writer supplies; the log assigns `seq` and `at`. */
+export type NewRunEvent = {
+  [T in RunEventType]: Omit<Extract<RunEvent, { type: T }>, 'seq' | 'at'> & { at?: string };
+}[RunEventType];

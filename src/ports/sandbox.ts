@@ -1,0 +1,51 @@
+/** Resource limits for one sandboxed command. */
+export interface SandboxLimits {
+  wallTimeMs: number;
+  cpuSeconds: number;
+  memoryBytes: number;
+  maxProcesses: number;
+  /** Combined stdout and stderr kept; the command is killed when it writes more. */
+  maxOutputBytes: number;
+}
+
+export const defaultSandboxLimits: SandboxLimits = {
+  wallTimeMs: 120_000,
+  cpuSeconds: 120,
+  memoryBytes: 2 * 1024 ** 3,
+  maxProcesses: 256,
+  maxOutputBytes: 1024 * 1024,
+};
+
+export interface SandboxCommand {
+  argv: string[];
+  /** Host directory mounted read-write as the workspace; nothing else is writable. */
+  workspace: string;
+  /** Working directory relative to the workspace. */
+  cwd?: string;
+  /** Extra environment; it passes the sandbox's allowlist or is dropped. */
+  env?: Record<string, string>;
+  stdin?: string | Buffer;
+  limits?: Partial<SandboxLimits>;
+  /** `none` (the agent phase) or `setup` (dependency install may reach the network). Default `none`. */
+  network?: 'none' | 'setup';
+}
+
+export interface SandboxResult {
+  exitCode: number;
+  signal: string | null;
+  stdout: string;
+  stderr: string;
+  durationMs: number;
+  timedOut: boolean;
+  outputTruncated: boolean;
+  /** The limit that stopped the command, if one did. */
+  limitHit: 'wall-time' | 'output' | 'memory' | 'cpu' | 'processes' | null;
+}
+
+/** Runs commands isolated from the host: no network, read-only root, only the workspace writable. */
+export interface Sandbox {
+  readonly kind: 'bwrap' | 'unshare';
+  /** Path of the workspace as commands inside the sandbox see it. */
+  readonly workspaceMount: string;
+  run(command: SandboxCommand): Promise<SandboxResult>;
+}
