@@ -1,0 +1,110 @@
+import { createHash } from 'node:crypto';
+import {
+  CreateBucketCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  NoSuchKey,
+  NotFound,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { ArtifactCorruptedError, ArtifactNotFoundError, InvalidInputError } from '../../domain/errors.js';
+import type { ArtifactStore } from '../../ports/artifacts.js';
+
+export const sha256Hex = (content: string | Uint8Array): string =>
+  createHash('sha256').update(content).digest('hex');
+
+const SHA256 = /^[a-f0-9]{64}$/;
+
+/**
+ * Content-addressed artifacts on S3: the key is `sha256/<hex>` and every read re-hashes the bytes.
+ *
+ * @example
+ * const store = new S3ArtifactStore(s3, 'gantry-artifacts');
+ * const hash = await store.put('hello');
+ * (await store.getText(hash)) === 'hello';
+ */
+export class S3ArtifactStore implements ArtifactStore {
+  constructor(
+    private readonly s3: S3Client,
+    readonly bucket: string,
+  ) {}
+
+  static keyOf(sha256: string): string {
+    return `sha256/${sha256}`;
+  }
+
+  async put(content: string | Uint8Array, contentType = 'application/octet-stream'): Promise<string> {
+    const body = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
+    const hash = sha256Hex(body);
+    if (await this.has(hash)) return hash;
+    await this.s3.send(
+      new PutObjectCommand({
+        Bucket: this.bucket,
+        Key: S3ArtifactStore.keyOf(hash),
+        Body: body,
+        ContentType: contentType,
+        ChecksumAlgorithm: undefined,
+        Metadata: { sha256: hash },
+      }),
+    );
+    return hash;
+  }
+
+  async get(sha256: string): Promise<Buffer> {
+    if (!SHA256.test(sha256)) {
+      throw new InvalidInputError(`"${sha256}" is not an artifact hash`, {
+        hint: 'artifact hashes are 64 lower-case hex digits',
+      });
+    }
+    const key = S3ArtifactStore.keyOf(sha256);
+    let bytes: Buffer;
+    try {
+      const object = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      bytes = Buffer.from(
+        await (object.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray(),
+      );
+    } catch (error) {
+      if (error instanceof NoSuchKey || (error as { name?: string }).name === 'NoSuchKey') {
+        throw new ArtifactNotFoundError(`artifact ${key} is not in bucket ${this.bucket}`, {
+          input: key,
+          hint: 'the artifact store lost this object; restore it from the bucket backup or versioning',
+          cause: error,
+        });
+      }
+      throw error;
+    }
+    const actual = sha256Hex(bytes);
+    if (actual !== sha256) {
+      throw new ArtifactCorruptedError(`artifact ${key} is corrupted: its bytes hash to ${actual}`, {
+        input: `s3://${this.bucket}/${key}`,
+        hint: 'the stored object was modified after it was written; restore it from backup or object versioning — events that refer to it cannot be trusted until then',
+      });
+    }
+    return bytes;
+  }
+
+  async getText(sha256: string): Promise<string> {
+    return (await this.get(sha256)).toString('utf8');
+  }
+
+  async has(sha256: string): Promise<boolean> {
+    try {
+      await this.s3.send(new HeadObjectCommand({ Bucket: this.bucket, Key: S3ArtifactStore.keyOf(sha256) }));
+      return true;
+    } catch (error) {
+      if (error instanceof NotFound || (error as { name?: string }).name === 'NotFound') return false;
+      throw error;
+    }
+  }
+}
+
+/** Creates the bucket when it is missing (the embedded runtime; on AWS the infra owns it). */
+export async function ensureBucket(s3: S3Client, bucket: string): Promise<void> {
+  try {
+    await s3.send(new HeadBucketCommand({ Bucket: bucket }));
+  } catch {
+    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  }
+}

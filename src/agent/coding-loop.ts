@@ -1,0 +1,133 @@
+import type { z } from 'zod';
+import { z as zod } from 'zod';
+import { RunHaltedError } from '../domain/errors.js';
+import type { ContentBlock, ModelMessage, ModelResponse, ToolSpec } from '../domain/model.js';
+import type { Actor } from '../domain/run.js';
+import { type ToolName, toolDescriptions, toolInputSchemas } from '../domain/tools.js';
+import type { RunJournal } from '../evidence/run-journal.js';
+import type { ToolGateway } from '../gateway/tool-gateway.js';
+import type { ArtifactStore } from '../ports/artifacts.js';
+import type { ModelPort } from '../ports/model.js';
+import { systemPrompt, untrusted } from './prompt.js';
+
+export type FinishInput = z.infer<typeof toolInputSchemas.finish>;
+
+/** The tool specifications the model sees, generated from the same zod schemas the gateway enforces. */
+export const toolSpecs: ToolSpec[] = (Object.keys(toolInputSchemas) as ToolName[]).map((name) => ({
+  name,
+  description: toolDescriptions[name],
+  inputSchema: zod.toJSONSchema(toolInputSchemas[name], { io: 'input' }) as Record<string, unknown>,
+}));
+
+export interface AgentPhase {
+  /** Unique within the run: `reproduce`, `patch-1`, ... */
+  phase: string;
+  goal: string;
+  transcript: ModelMessage[];
+  maxTurns: number;
+}
+
+export interface AgentPhaseResult {
+  finish: FinishInput;
+  transcript: ModelMessage[];
+  turns: number;
+}
+
+/**
+ * Runs one phase of the coding loop: the model proposes tool calls, the gateway disposes. A turn already
+ * recorded before a crash is replayed from its artifact instead of asking the model again, so a resumed
+ * run continues the same conversation.
+ */
+export async function runAgentPhase(
+  deps: {
+    journal: RunJournal;
+    model: ModelPort;
+    gateway: ToolGateway;
+    artifacts: ArtifactStore;
+    agent: Actor;
+  },
+  phase: AgentPhase,
+): Promise<AgentPhaseResult> {
+  const transcript: ModelMessage[] = [
+    ...phase.transcript,
+    { role: 'user', content: [{ type: 'text', text: phase.goal }] },
+  ];
+  for (let turn = 1; turn <= phase.maxTurns; turn++) {
+    const response = await converse(deps, phase.phase, turn, transcript);
+    const assistantContent = response.content.length
+      ? response.content
+      : [{ type: 'text' as const, text: '(no content)' }];
+    transcript.push({ role: 'assistant', content: assistantContent });
+
+    const calls = response.content.filter(
+      (b): b is Extract<ContentBlock, { type: 'tool_use' }> => b.type === 'tool_use',
+    );
+    if (calls.length === 0) {
+      transcript.push({
+        role: 'user',
+        content: [
+          {
+            type: 'text',
+            text: 'Runtime: no tool call received. Continue with a tool call, or call finish to end this phase.',
+          },
+        ],
+      });
+      continue;
+    }
+    const results: ContentBlock[] = [];
+    let finish: FinishInput | undefined;
+    for (const call of calls) {
+      const result = await deps.gateway.call(
+        { id: call.id, name: call.name, input: call.input },
+        `${phase.phase}:t${turn}`,
+      );
+      if (result.finish) finish = result.finish;
+      results.push({
+        type: 'tool_result',
+        toolUseId: call.id,
+        content:
+          call.name === 'finish' || !result.ok
+            ? result.output
+            : untrusted(`tool:${call.name}`, result.output),
+        isError: !result.ok,
+      });
+    }
+    transcript.push({ role: 'user', content: results });
+    if (finish) return { finish, transcript, turns: turn };
+  }
+  throw new RunHaltedError(`the agent did not finish phase ${phase.phase} within ${phase.maxTurns} turns`, {
+    input: phase.phase,
+    hint: 'raise the per-phase turn limit in the plan, or narrow the request',
+  });
+}
+
+async function converse(
+  deps: { journal: RunJournal; model: ModelPort; artifacts: ArtifactStore; agent: Actor },
+  phase: string,
+  turn: number,
+  transcript: ModelMessage[],
+): Promise<ModelResponse> {
+  const key = `${phase}:turn:${turn}`;
+  const recorded = deps.journal.find(key, 'model.turn');
+  if (recorded) return JSON.parse(await deps.artifacts.getText(recorded.data.response)) as ModelResponse;
+  const started = performance.now();
+  const response = await deps.model.converse({
+    system: systemPrompt,
+    messages: transcript,
+    tools: toolSpecs,
+    maxTokens: 4096,
+  });
+  const durationMs = Math.round(performance.now() - started);
+  const hash = await deps.artifacts.put(JSON.stringify(response), 'application/json');
+  await deps.journal.record(key, 'model.turn', deps.agent, {
+    phase,
+    turn,
+    model: response.model,
+    response: hash,
+    inputTokens: response.usage.inputTokens,
+    outputTokens: response.usage.outputTokens,
+    stopReason: response.stopReason,
+    durationMs,
+  });
+  return response;
+}

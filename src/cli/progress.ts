@@ -1,0 +1,75 @@
+import { styleText } from 'node:util';
+import type { RunEvent } from '../domain/events.js';
+
+/** One line per event: what happened, in the words a person watching a run wants. */
+export function describeEvent(event: RunEvent): string {
+  switch (event.type) {
+    case 'request.received':
+      return `request received: "${event.data.request.title}" (${event.data.request.source}, by ${event.data.request.requester})`;
+    case 'request.rejected':
+      return `request rejected: ${event.data.reason}`;
+    case 'risk.classified':
+      return `risk ${event.data.tier}, autonomy tier ≤ ${event.data.maxAutonomyTier}${event.data.requiredApprovals.length ? `, approvals: ${event.data.requiredApprovals.join(', ')}` : ''}`;
+    case 'context.built':
+      return `repository mapped: ${event.data.files} files, tests: ${event.data.testCommand?.join(' ') ?? 'none found'}`;
+    case 'plan.created':
+      return `plan: ${event.data.plan.steps.map((s) => s.id).join(' → ')} (≤ ${event.data.plan.maxPatchIterations} patch iterations)`;
+    case 'approval.requested':
+      return `waiting for ${event.data.kind} approval ${event.data.approvalId}`;
+    case 'approval.decided':
+      return `approval ${event.data.approvalId} ${event.data.decision} by ${event.data.by}`;
+    case 'model.turn':
+      return `model turn ${event.data.phase} #${event.data.turn} (${event.data.inputTokens}+${event.data.outputTokens} tokens, ${event.data.stopReason})`;
+    case 'tool.requested':
+      return `  tool ${event.data.tool} requested`;
+    case 'tool.authorized':
+      return `  tool ${event.data.decision.action} authorized (${event.data.decision.resource})`;
+    case 'tool.denied':
+      return `  tool ${event.data.decision.action} DENIED: ${event.data.decision.reasons.join('; ')}`;
+    case 'tool.executed':
+      return `  tool ${event.data.tool} executed${event.data.exitCode === undefined ? '' : `, exit ${event.data.exitCode}`} (${event.data.durationMs} ms)`;
+    case 'file.changed':
+      return `  file changed: ${event.data.path}`;
+    case 'test.run':
+      return `tests (${event.data.purpose}) ${event.data.passed ? 'passed' : 'failed'}: ${event.data.argv.join(' ')} → exit ${event.data.exitCode}`;
+    case 'reproduction.recorded':
+      return event.data.reproduced
+        ? `reproduced: the tests fail before the patch`
+        : `not reproduced: ${event.data.reason}`;
+    case 'patch.iteration':
+      return `patch iteration ${event.data.iteration}: ${event.data.outcome}`;
+    case 'verification.completed':
+      return `verification ${event.data.passed ? 'passed' : 'failed'} (iteration ${event.data.iteration})`;
+    case 'evidence.assembled':
+      return `evidence packet assembled: ${Math.round(event.data.completeness * 100)}% complete${event.data.missing.length ? ` (missing ${event.data.missing.join(', ')})` : ''}`;
+    case 'pr.opened':
+      return `pull request #${event.data.number} opened: ${event.data.url} (${event.data.branch})`;
+    case 'step.completed':
+      return `step ${event.data.step} done`;
+    case 'run.state':
+      return `run ${event.data.state}${event.data.reason ? `: ${event.data.reason}` : ''}`;
+  }
+}
+
+type Style = Parameters<typeof styleText>[0];
+
+function styleOf(event: RunEvent): Style {
+  if (event.type === 'tool.denied' || event.type === 'request.rejected') return 'red';
+  if (event.type === 'run.state')
+    return event.data.state === 'completed' ? 'green' : event.data.state === 'failed' ? 'red' : 'cyan';
+  if (event.type === 'test.run') return event.data.passed ? 'green' : 'yellow';
+  if (event.type === 'pr.opened' || event.type === 'evidence.assembled') return 'green';
+  if (event.type.startsWith('tool.') || event.type === 'file.changed' || event.type === 'step.completed')
+    return 'dim';
+  return 'white';
+}
+
+/** Prints events as they are recorded: coloured on a terminal, plain lines otherwise. */
+export function progressPrinter(stream: NodeJS.WriteStream, options: { verbose?: boolean } = {}) {
+  const tty = Boolean(stream.isTTY);
+  return (event: RunEvent) => {
+    if (!options.verbose && event.type === 'step.completed') return;
+    const line = `${event.at.slice(11, 23)}  ${describeEvent(event)}`;
+    stream.write(`${tty ? styleText(styleOf(event), line) : line}\n`);
+  };
+}

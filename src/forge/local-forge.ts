@@ -1,0 +1,491 @@
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { ForgeError, InvalidInputError } from '../domain/errors.js';
+import { RepositoryRef } from '../domain/request.js';
+import type { Forge, PullRequest } from '../ports/forge.js';
+import { GANTRY_BRANCH_PREFIX } from './branch-name.js';
+import { AGENT_IDENTITY, FORGE_IDENTITY, GitRunner, IMPORT_IDENTITY } from './git-command.js';
+import { PullRequestRecords, pullHeadRef } from './pull-request-records.js';
+
+export { branchNameFor } from './branch-name.js';
+
+/** Directories a plain-directory import leaves out, at any depth: build output, dependencies, Gantry's own state. */
+export const IMPORT_SKIPPED_DIRECTORIES = ['node_modules', '.git', '.gantry', 'dist', 'coverage'] as const;
+
+/** A fixed date makes a plain-directory import the same commit wherever and whenever it runs. */
+const IMPORT_DATE = '946684800 +0000';
+
+/**
+ * Refuses every push to the default branch, and to the refs only the forge writes. The forge's
+ * own `pushBranch` already refuses these; the hook also stops a `git push` run by hand or by an
+ * agent that reached the repository some other way.
+ */
+const PRE_RECEIVE_HOOK = `#!/bin/sh
+# Installed by the Gantry local forge. The default branch changes only through a merge a person approved.
+default_ref=$(git symbolic-ref -q HEAD)
+status=0
+while read -r old new ref; do
+  case "$ref" in
+    "$default_ref")
+      echo "gantry forge: pushing to the default branch ($ref) is refused; push a ${GANTRY_BRANCH_PREFIX}* branch and open a pull request" >&2
+      status=1 ;;
+    refs/pull/*|refs/gantry/*)
+      echo "gantry forge: $ref is written by the forge only" >&2
+      status=1 ;;
+  esac
+done
+exit $status
+`;
+
+export interface LocalForgeOptions {
+  /** Directory holding one `<name>.git` bare repository per repository; Gantry passes `<home>/.gantry/forge`. */
+  root: string;
+  /** Clock for `createdAt` of pull requests. */
+  now?: () => Date;
+}
+
+type ImportSource = { kind: 'work-tree'; path: string } | { kind: 'directory'; path: string };
+
+/**
+ * The embedded forge: bare git repositories under one directory, with pull requests recorded
+ * in the repositories themselves (`refs/pull/<n>/head` and the history of `refs/gantry/pulls`).
+ * It never writes a repository's default branch.
+ *
+ * @example
+ * const forge = new LocalForge({ root: path.join(os.homedir(), '.gantry', 'forge') });
+ * const repo = await forge.ensureRepository({ name: 'billing-service', path: './billing', defaultBranch: 'main' });
+ * const head = await forge.checkout(repo.name, repo.defaultBranch, '/tmp/ws');
+ */
+export class LocalForge implements Forge {
+  private readonly root: string;
+  private readonly now: () => Date;
+  private readonly git: GitRunner;
+
+  constructor(options: LocalForgeOptions) {
+    this.root = path.resolve(options.root);
+    this.now = options.now ?? (() => new Date());
+    this.git = new GitRunner(this.root, FORGE_IDENTITY);
+  }
+
+  async ensureRepository(ref: RepositoryRef): Promise<{ name: string; defaultBranch: string; head: string }> {
+    const name = validRepositoryName(ref.name);
+    const target = this.repositoryDir(name);
+    if (await exists(target)) {
+      await this.requireBareRepository(name, target);
+      await this.installGuard(target);
+      return this.describe(name, target);
+    }
+    const defaultBranch = await this.validDefaultBranch(ref);
+    const source = await this.importSource(name, ref.path);
+    await fs.mkdir(this.root, { recursive: true });
+    // Built beside the target and renamed into place, so a crash never leaves a half-imported repository.
+    const staging = await fs.mkdtemp(path.join(this.root, `.import-${name}-`));
+    try {
+      await this.git.output(['init', '--quiet', '--bare', `--initial-branch=${defaultBranch}`, staging]);
+      await this.git.output(['--git-dir', staging, 'config', 'receive.fsckObjects', 'true']);
+      await this.installGuard(staging);
+      if (source.kind === 'work-tree') await this.importWorkTree(staging, source.path, defaultBranch);
+      else await this.importDirectory(staging, source.path, name, defaultBranch);
+      await this.moveIntoPlace(name, staging, target);
+    } finally {
+      await fs.rm(staging, { recursive: true, force: true });
+    }
+    return this.describe(name, target);
+  }
+
+  async checkout(repository: string, ref: string, dir: string): Promise<string> {
+    const gitDir = await this.requireRepository(repository);
+    if (!ref || ref.startsWith('-')) {
+      throw new ForgeError(`"${ref}" is not a branch or commit of ${repository}`, {
+        input: ref,
+        hint: 'pass a branch name (for example the default branch) or a commit sha',
+      });
+    }
+    await requireEmptyDirectory(dir);
+    const isBranch = await this.resolves(gitDir, `refs/heads/${ref}`);
+    const commit = isBranch ? undefined : await this.resolves(gitDir, ref);
+    if (!isBranch && !commit) {
+      throw new ForgeError(`${repository} has no branch or commit "${ref}"`, {
+        input: ref,
+        hint: `list its branches with: git --git-dir ${gitDir} branch`,
+      });
+    }
+    const identity = [
+      `--config=user.name=${AGENT_IDENTITY.name}`,
+      `--config=user.email=${AGENT_IDENTITY.email}`,
+      '--config=commit.gpgsign=false',
+    ];
+    // --no-local copies objects instead of hard-linking them, so a workspace cannot alter the forge's objects.
+    const placement = isBranch ? ['--branch', ref] : ['--no-checkout'];
+    await this.git.output(['clone', '--quiet', '--no-local', ...identity, ...placement, gitDir, dir]);
+    if (commit) await this.git.output(['checkout', '--quiet', '--detach', commit], { cwd: dir });
+    return this.git.output(['rev-parse', 'HEAD'], { cwd: dir });
+  }
+
+  async pushBranch(repository: string, dir: string, branch: string): Promise<string> {
+    const gitDir = await this.requireRepository(repository);
+    const defaultBranch = await this.defaultBranchOf(gitDir);
+    if (branch === defaultBranch || branch === `refs/heads/${defaultBranch}`) {
+      throw new ForgeError(`refusing to push ${branch}: it is the default branch of ${repository}`, {
+        input: branch,
+        hint: `push the change to a ${GANTRY_BRANCH_PREFIX}* branch and open a pull request; the default branch changes only through an approved merge`,
+      });
+    }
+    if (!branch.startsWith(GANTRY_BRANCH_PREFIX)) {
+      throw new ForgeError(
+        `refusing to push ${branch}: Gantry pushes only branches under ${GANTRY_BRANCH_PREFIX}`,
+        {
+          input: branch,
+          hint: 'name the branch with branchNameFor(runId, title)',
+        },
+      );
+    }
+    if (!(await this.git.run(['check-ref-format', '--branch', branch])).ok) {
+      throw new ForgeError(`refusing to push ${branch}: it is not a valid git branch name`, {
+        input: branch,
+        hint: 'name the branch with branchNameFor(runId, title)',
+      });
+    }
+    const workspace = { cwd: dir, config: { 'core.hooksPath': '/dev/null', 'core.fsmonitor': 'false' } };
+    const commit = await this.git.run(
+      ['rev-parse', '--verify', '--quiet', `refs/heads/${branch}^{commit}`],
+      workspace,
+    );
+    if (!commit.ok) {
+      throw new ForgeError(`the workspace has no branch ${branch} to push`, {
+        input: dir,
+        hint: `commit the change on ${branch} in the workspace first`,
+      });
+    }
+    const sha = commit.stdout.trim();
+    // The forge's path, not the workspace's "origin": the workspace's remotes are the agent's to change.
+    const refspec = `refs/heads/${branch}:refs/heads/${branch}`;
+    const push = await this.git.run(['push', '--quiet', '--no-verify', gitDir, refspec], workspace);
+    if (!push.ok) {
+      throw new ForgeError(
+        `the forge refused the push of ${branch} to ${repository}: ${push.stderr.trim()}`,
+        {
+          input: branch,
+          hint: 'a push that is not a fast-forward of the branch is refused; start a new run or a new branch',
+        },
+      );
+    }
+    const pushed = await this.resolves(gitDir, `refs/heads/${branch}`);
+    if (pushed !== sha) {
+      throw new ForgeError(
+        `after pushing ${branch}, the forge holds ${pushed ?? 'nothing'} instead of ${sha}`,
+        {
+          input: dir,
+          hint: "check the workspace's git configuration (for example url.*.insteadOf) and push again",
+        },
+      );
+    }
+    await this.followBranch(gitDir, branch, sha);
+    return sha;
+  }
+
+  async openPullRequest(input: {
+    repository: string;
+    branch: string;
+    base: string;
+    title: string;
+    body: string;
+    runId: string;
+  }): Promise<PullRequest> {
+    const gitDir = await this.requireRepository(input.repository);
+    const head = await this.resolves(gitDir, `refs/heads/${input.branch}`);
+    if (!head) {
+      throw new ForgeError(`cannot open a pull request: ${input.repository} has no branch ${input.branch}`, {
+        input: input.branch,
+        hint: 'push the branch with pushBranch first',
+      });
+    }
+    if (input.branch === input.base || !(await this.resolves(gitDir, `refs/heads/${input.base}`))) {
+      throw new ForgeError(`cannot open a pull request from ${input.branch} into ${input.base}`, {
+        input: input.base,
+        hint: `the base must be another existing branch, usually ${await this.defaultBranchOf(gitDir)}`,
+      });
+    }
+    const pull = await new PullRequestRecords(this.git, gitDir).change((records) => {
+      const open = records.find((record) => record.branch === input.branch && record.state === 'open');
+      if (open) return { result: open };
+      const number = records.reduce((highest, record) => Math.max(highest, record.number), 0) + 1;
+      const created: PullRequest = {
+        repository: input.repository,
+        number,
+        url: `gantry://${input.repository}/pull/${number}`,
+        title: input.title,
+        body: input.body,
+        branch: input.branch,
+        base: input.base,
+        head,
+        state: 'open',
+        runId: input.runId,
+        createdAt: this.now().toISOString(),
+      };
+      return {
+        result: created,
+        write: created,
+        message: `Open pull request #${number} from ${input.branch}`,
+      };
+    });
+    // Also repairs the head ref when an earlier call crashed between writing the record and the ref.
+    await this.pointPullHead(gitDir, pull);
+    return pull;
+  }
+
+  async getPullRequest(repository: string, number: number): Promise<PullRequest | undefined> {
+    const gitDir = await this.requireRepository(repository);
+    if (!Number.isSafeInteger(number) || number < 1) return undefined;
+    return new PullRequestRecords(this.git, gitDir).get(number);
+  }
+
+  async listPullRequests(repository: string): Promise<PullRequest[]> {
+    const gitDir = await this.requireRepository(repository);
+    return new PullRequestRecords(this.git, gitDir).list();
+  }
+
+  private repositoryDir(name: string): string {
+    return path.join(this.root, `${name}.git`);
+  }
+
+  private async requireRepository(repository: string): Promise<string> {
+    const name = validRepositoryName(repository);
+    const gitDir = this.repositoryDir(name);
+    if (!(await exists(gitDir))) {
+      throw new ForgeError(`repository "${name}" is not in the forge at ${this.root}`, {
+        input: repository,
+        hint: 'run a request whose repository.path points at the repository, so the forge imports it first',
+      });
+    }
+    return gitDir;
+  }
+
+  private async requireBareRepository(name: string, gitDir: string): Promise<void> {
+    const probe = await this.git.run(['--git-dir', gitDir, 'rev-parse', '--is-bare-repository']);
+    if (!probe.ok || probe.stdout.trim() !== 'true') {
+      throw new ForgeError(`${gitDir} exists but is not a bare git repository, so "${name}" cannot be used`, {
+        input: gitDir,
+        hint: 'move that directory away; the forge imports the repository again from repository.path',
+      });
+    }
+  }
+
+  private async describe(
+    name: string,
+    gitDir: string,
+  ): Promise<{ name: string; defaultBranch: string; head: string }> {
+    const defaultBranch = await this.defaultBranchOf(gitDir);
+    const head = await this.resolves(gitDir, `refs/heads/${defaultBranch}`);
+    if (!head) {
+      throw new ForgeError(
+        `repository "${name}" in the forge has no commit on its default branch ${defaultBranch}`,
+        {
+          input: gitDir,
+          hint: 'move the repository directory away so the forge imports it again from repository.path',
+        },
+      );
+    }
+    return { name, defaultBranch, head };
+  }
+
+  private defaultBranchOf(gitDir: string): Promise<string> {
+    return this.git.output(['--git-dir', gitDir, 'symbolic-ref', '--short', 'HEAD']);
+  }
+
+  /** The commit `revision` names in the bare repository, or undefined. */
+  private async resolves(gitDir: string, revision: string): Promise<string | undefined> {
+    const result = await this.git.run([
+      '--git-dir',
+      gitDir,
+      'rev-parse',
+      '--verify',
+      '--quiet',
+      `${revision}^{commit}`,
+    ]);
+    return result.ok ? result.stdout.trim() : undefined;
+  }
+
+  private async validDefaultBranch(ref: RepositoryRef): Promise<string> {
+    const branch = ref.defaultBranch || 'main';
+    const valid =
+      !branch.startsWith('-') && (await this.git.run(['check-ref-format', '--branch', branch])).ok;
+    if (!valid) {
+      throw new InvalidInputError(`repository "${ref.name}" has an invalid default branch name "${branch}"`, {
+        input: 'repository.defaultBranch',
+        hint: 'use a plain branch name such as main',
+      });
+    }
+    return branch;
+  }
+
+  private async importSource(name: string, sourcePath: string | undefined): Promise<ImportSource> {
+    if (!sourcePath) {
+      throw new InvalidInputError(
+        `repository "${name}" is not in the forge and the request gives no path to import`,
+        {
+          input: 'repository.path',
+          hint: 'set repository.path to the directory of the repository (a git work tree or a plain directory)',
+        },
+      );
+    }
+    const resolved = path.resolve(sourcePath);
+    const stat = await fs.stat(resolved).catch(() => undefined);
+    if (!stat?.isDirectory()) {
+      throw new InvalidInputError(
+        `repository "${name}" is not in the forge and its path ${resolved} is not a directory that exists`,
+        {
+          input: resolved,
+          hint: 'fix repository.path in the request so it points at the repository directory',
+        },
+      );
+    }
+    // Only the top of a work tree counts: a directory inside some other repository is imported by its files alone.
+    if (!(await exists(path.join(resolved, '.git')))) return { kind: 'directory', path: resolved };
+    const head = await this.git.run(['rev-parse', '--verify', '--quiet', 'HEAD^{commit}'], { cwd: resolved });
+    if (head.ok) return { kind: 'work-tree', path: resolved };
+    const repository = await this.git.run(['rev-parse', '--git-dir'], { cwd: resolved });
+    if (repository.ok) return { kind: 'directory', path: resolved };
+    throw new InvalidInputError(`repository "${name}" at ${resolved} has a .git that git cannot read`, {
+      input: resolved,
+      hint: `fix or remove ${path.join(resolved, '.git')} (git said: ${repository.stderr.trim()})`,
+    });
+  }
+
+  private async importWorkTree(staging: string, source: string, defaultBranch: string): Promise<void> {
+    // Only the history of the current HEAD: the source's other branches are not Gantry's to publish.
+    await this.git.output([
+      '--git-dir',
+      staging,
+      'fetch',
+      '--quiet',
+      '--no-tags',
+      '--no-write-fetch-head',
+      source,
+      `+HEAD:refs/heads/${defaultBranch}`,
+    ]);
+  }
+
+  private async importDirectory(
+    staging: string,
+    source: string,
+    name: string,
+    defaultBranch: string,
+  ): Promise<void> {
+    // info/exclude stops git from walking the skipped trees; the pathspecs make sure no .gitignore re-includes them.
+    await fs.writeFile(
+      path.join(staging, 'info', 'exclude'),
+      `${IMPORT_SKIPPED_DIRECTORIES.map((dir) => `${dir}/`).join('\n')}\n`,
+    );
+    const excluded = IMPORT_SKIPPED_DIRECTORIES.map((dir) => `:(exclude,glob)**/${dir}/**`);
+    const env = {
+      GIT_DIR: staging,
+      GIT_WORK_TREE: source,
+      GIT_INDEX_FILE: path.join(staging, 'gantry-import-index'),
+    };
+    await this.git.output(['add', '--all', '--', '.', ...excluded], { cwd: source, env });
+    const tree = await this.git.output(['write-tree'], { cwd: source, env });
+    const commit = await this.git.output(['commit-tree', tree, '-m', `Import ${name}`], {
+      env: {
+        GIT_DIR: staging,
+        GIT_AUTHOR_NAME: IMPORT_IDENTITY.name,
+        GIT_AUTHOR_EMAIL: IMPORT_IDENTITY.email,
+        GIT_COMMITTER_NAME: IMPORT_IDENTITY.name,
+        GIT_COMMITTER_EMAIL: IMPORT_IDENTITY.email,
+        GIT_AUTHOR_DATE: IMPORT_DATE,
+        GIT_COMMITTER_DATE: IMPORT_DATE,
+      },
+    });
+    await this.git.output(['--git-dir', staging, 'update-ref', `refs/heads/${defaultBranch}`, commit, '']);
+    await fs.rm(env.GIT_INDEX_FILE, { force: true });
+  }
+
+  private async moveIntoPlace(name: string, staging: string, target: string): Promise<void> {
+    try {
+      await fs.rename(staging, target);
+    } catch (error) {
+      // Another process finished the same import first; its repository is as good as ours.
+      if (!(await exists(target))) throw error;
+      await this.requireBareRepository(name, target);
+    }
+  }
+
+  private async installGuard(gitDir: string): Promise<void> {
+    const hookPath = path.join(gitDir, 'hooks', 'pre-receive');
+    const current = await fs.readFile(hookPath, 'utf8').catch(() => undefined);
+    if (current !== PRE_RECEIVE_HOOK) {
+      await fs.mkdir(path.dirname(hookPath), { recursive: true });
+      // Written aside and renamed, so a concurrent push never runs a half-written (and so permissive) hook.
+      const written = `${hookPath}.${randomUUID()}`;
+      await fs.writeFile(written, PRE_RECEIVE_HOOK, { mode: 0o755 });
+      await fs.rename(written, hookPath);
+    }
+    // Repository config outranks a user's global core.hooksPath, which would otherwise silence the hook.
+    const hooksPath = await this.git.run(['--git-dir', gitDir, 'config', '--get', 'core.hooksPath']);
+    if (hooksPath.stdout.trim() !== 'hooks') {
+      await this.git.output(['--git-dir', gitDir, 'config', 'core.hooksPath', 'hooks']);
+    }
+  }
+
+  /** Moves an open pull request of `branch` to the newly pushed commit, as GitHub does. */
+  private async followBranch(gitDir: string, branch: string, commit: string): Promise<void> {
+    const moved = await new PullRequestRecords(this.git, gitDir).change((records) => {
+      const open = records.find((record) => record.branch === branch && record.state === 'open');
+      if (!open || open.head === commit) return { result: open };
+      const updated: PullRequest = { ...open, head: commit };
+      return { result: updated, write: updated, message: `Update pull request #${open.number} to ${commit}` };
+    });
+    if (moved) await this.pointPullHead(gitDir, moved);
+  }
+
+  private async pointPullHead(gitDir: string, pull: PullRequest): Promise<void> {
+    const ref = pullHeadRef(pull.number);
+    const current = await this.git.run(['--git-dir', gitDir, 'rev-parse', '--verify', '--quiet', ref]);
+    if (current.ok && current.stdout.trim() === pull.head) return;
+    await this.git.output([
+      '--git-dir',
+      gitDir,
+      'update-ref',
+      '-m',
+      `pull request #${pull.number}`,
+      ref,
+      pull.head,
+    ]);
+  }
+}
+
+function validRepositoryName(name: string): string {
+  const parsed = RepositoryRef.shape.name.safeParse(name);
+  if (!parsed.success) {
+    throw new InvalidInputError(`"${name}" is not a valid repository name`, {
+      input: name,
+      hint: 'a repository name may hold letters, digits, dot, dash and underscore',
+    });
+  }
+  return parsed.data;
+}
+
+async function exists(target: string): Promise<boolean> {
+  return fs.stat(target).then(
+    () => true,
+    () => false,
+  );
+}
+
+async function requireEmptyDirectory(dir: string): Promise<void> {
+  const entries = await fs.readdir(dir).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return [];
+    throw new ForgeError(`cannot check out into ${dir}: ${error.message}`, {
+      input: dir,
+      hint: 'pass a directory that does not exist yet or is empty',
+      cause: error,
+    });
+  });
+  if (entries.length > 0) {
+    throw new ForgeError(`cannot check out into ${dir}: the directory is not empty`, {
+      input: dir,
+      hint: 'pass a directory that does not exist yet or is empty',
+    });
+  }
+}

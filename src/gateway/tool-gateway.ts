@@ -1,0 +1,377 @@
+import { ulid } from 'ulid';
+import type { z } from 'zod';
+import { sha256Hex } from '../adapters/aws/s3-artifact-store.js';
+import { formatZodIssues } from '../domain/errors.js';
+import type { PolicyDecision } from '../domain/policy.js';
+import type { Actor } from '../domain/run.js';
+import { type ToolCall, type ToolName, type ToolResult, toolInputSchemas } from '../domain/tools.js';
+import type { RunJournal } from '../evidence/run-journal.js';
+import type { ArtifactStore } from '../ports/artifacts.js';
+import type { Sandbox, SandboxLimits, SandboxResult } from '../ports/sandbox.js';
+import { checkCommand } from './command-rules.js';
+import type { SecretRedactor } from './redact.js';
+import { confineToWorkspace, PathRefusedError } from './workspace-paths.js';
+
+/** Output the model sees of one tool call; the full (redacted) output is kept as an artifact. */
+const MODEL_OUTPUT_LIMIT = 16_000;
+
+export interface GatewaySettings {
+  workspace: string;
+  /** Programs the repository map declared (npm, python3, go, ...). */
+  repositoryPrograms: ReadonlySet<string>;
+  testCommand: string[] | undefined;
+  limits: Partial<SandboxLimits>;
+  agent: Actor;
+}
+
+type Inputs = { [K in ToolName]: z.infer<(typeof toolInputSchemas)[K]> };
+
+interface Execution {
+  ok: boolean;
+  output: string;
+  exitCode?: number;
+  truncated?: boolean;
+  fileChange?: { path: string; before?: string; after: string };
+  testRun?: { argv: string[]; result: SandboxResult };
+}
+
+/**
+ * The only way a tool call reaches the workspace. Each call is validated against its schema, decided by
+ * the policy rules, run in the sandbox, redacted, and recorded as requested → authorized|denied → executed.
+ * A call already executed before a crash returns its recorded result instead of running again.
+ */
+export class ToolGateway {
+  constructor(
+    private readonly journal: RunJournal,
+    private readonly artifacts: ArtifactStore,
+    private readonly sandbox: Sandbox,
+    private readonly redactor: SecretRedactor,
+    private readonly settings: GatewaySettings,
+  ) {}
+
+  /** Handles one call; `scope` makes its event keys unique within the run (phase and turn). */
+  async call(call: ToolCall, scope: string): Promise<ToolResult & { finish?: Inputs['finish'] }> {
+    const key = `${scope}:${call.id}`;
+    const argsJson = JSON.stringify(call.input ?? null);
+    await this.journal.record(`${key}:requested`, 'tool.requested', this.settings.agent, {
+      callId: call.id,
+      tool: call.name,
+      argsHash: sha256Hex(argsJson),
+      phase: scope,
+    });
+
+    const executed = this.journal.find(`${key}:executed`, 'tool.executed');
+    if (executed) {
+      const output = await this.artifacts.getText(executed.data.output);
+      return {
+        callId: call.id,
+        ok: executed.data.ok,
+        output: clip(output),
+        exitCode: executed.data.exitCode,
+        truncated: executed.data.truncated,
+        ...(call.name === 'finish' ? { finish: toolInputSchemas.finish.parse(call.input) } : {}),
+      };
+    }
+    const denied = this.journal.find(`${key}:denied`, 'tool.denied');
+    if (denied)
+      return { callId: call.id, ok: false, output: deniedMessage(denied.data.decision), truncated: false };
+
+    const decision = await this.decide(call);
+    if (decision.verdict.decision === 'deny') {
+      await this.journal.record(`${key}:denied`, 'tool.denied', systemActor, {
+        callId: call.id,
+        decision: decision.verdict,
+      });
+      return { callId: call.id, ok: false, output: deniedMessage(decision.verdict), truncated: false };
+    }
+    await this.journal.record(`${key}:authorized`, 'tool.authorized', systemActor, {
+      callId: call.id,
+      decision: decision.verdict,
+    });
+
+    const started = performance.now();
+    const execution = await this.execute(decision.tool, decision.input, decision.paths);
+    const durationMs = Math.round(performance.now() - started);
+    const { text } = this.redactor.redact(execution.output);
+    const outputHash = await this.artifacts.put(text, 'text/plain; charset=utf-8');
+
+    if (execution.fileChange) {
+      const { path, before, after } = execution.fileChange;
+      await this.journal.record(`${key}:file`, 'file.changed', this.settings.agent, {
+        callId: call.id,
+        path,
+        before: before === undefined ? undefined : await this.artifacts.put(before),
+        after: await this.artifacts.put(after),
+      });
+    }
+    if (execution.testRun) {
+      const { argv, result } = execution.testRun;
+      await this.journal.record(`${key}:test`, 'test.run', this.settings.agent, {
+        purpose: 'agent',
+        argv,
+        exitCode: result.exitCode,
+        passed: result.exitCode === 0,
+        timedOut: result.timedOut,
+        output: outputHash,
+        durationMs: result.durationMs,
+      });
+    }
+    await this.journal.record(`${key}:executed`, 'tool.executed', systemActor, {
+      callId: call.id,
+      tool: call.name,
+      ok: execution.ok,
+      exitCode: execution.exitCode,
+      output: outputHash,
+      truncated: execution.truncated ?? false,
+      durationMs,
+    });
+    return {
+      callId: call.id,
+      ok: execution.ok,
+      output: clip(text),
+      exitCode: execution.exitCode,
+      truncated: execution.truncated ?? false,
+      ...(decision.tool === 'finish' ? { finish: decision.input as Inputs['finish'] } : {}),
+    };
+  }
+
+  private async decide(call: ToolCall): Promise<{
+    verdict: PolicyDecision;
+    tool: ToolName;
+    input: Inputs[ToolName];
+    paths: { relative: string; host: string }[];
+  }> {
+    const verdict = (
+      decision: 'allow' | 'deny',
+      rule: string,
+      reason: string,
+      resource = '*',
+    ): PolicyDecision => ({
+      id: ulid(),
+      action: call.name,
+      resource,
+      decision,
+      reasons: [reason],
+      policyVersion: this.journal.policyVersion,
+      determiningPolicies: [rule],
+    });
+    const deny = (rule: string, reason: string, resource?: string) => ({
+      verdict: verdict('deny', rule, reason, resource),
+      tool: 'finish' as ToolName,
+      input: {} as Inputs[ToolName],
+      paths: [],
+    });
+
+    if (!(call.name in toolInputSchemas)) return deny('tool.unknown', `there is no tool named ${call.name}`);
+    const tool = call.name as ToolName;
+    const parsed = toolInputSchemas[tool].safeParse(call.input);
+    if (!parsed.success)
+      return deny('tool.schema', `invalid input for ${tool}: ${formatZodIssues(parsed.error.issues)}`);
+    const input = parsed.data as Inputs[ToolName];
+
+    const paths: { relative: string; host: string }[] = [];
+    if ('path' in input && typeof input.path === 'string') {
+      try {
+        paths.push(await confineToWorkspace(this.settings.workspace, input.path));
+      } catch (error) {
+        if (error instanceof PathRefusedError) return deny('path.confined', error.message, input.path);
+        throw error;
+      }
+    }
+    const argv = tool === 'run_command' ? (input as Inputs['run_command']).argv : undefined;
+    if (argv) {
+      const command = checkCommand(argv, this.settings.repositoryPrograms);
+      if (!command.allowed) return deny(command.rule, command.reason, argv.join(' '));
+    }
+    if (tool === 'run_tests') {
+      const testArgv = (input as Inputs['run_tests']).argv;
+      if (testArgv) {
+        const command = checkCommand(testArgv, this.settings.repositoryPrograms);
+        if (!command.allowed) return deny(command.rule, command.reason, testArgv.join(' '));
+      } else if (!this.settings.testCommand) {
+        return deny('tests.none', 'the repository map found no test command; pass argv');
+      }
+    }
+    const resource = paths[0]?.relative ?? argv?.join(' ') ?? '*';
+    return {
+      verdict: verdict('allow', `tool.${tool}`, `${tool} passed schema, path and command rules`, resource),
+      tool,
+      input,
+      paths,
+    };
+  }
+
+  private async execute(
+    tool: ToolName,
+    input: Inputs[ToolName],
+    paths: { relative: string; host: string }[],
+  ): Promise<Execution> {
+    const path = paths[0];
+    switch (tool) {
+      case 'list_files': {
+        const result = await this.run([
+          'find',
+          path?.relative ?? '.',
+          '-maxdepth',
+          '4',
+          '-type',
+          'f',
+          '-not',
+          '-path',
+          '*/.git/*',
+          '-not',
+          '-path',
+          '*/node_modules/*',
+        ]);
+        const files = result.stdout
+          .split('\n')
+          .filter(Boolean)
+          .map((f) => f.replace(/^\.\//, ''))
+          .sort();
+        return {
+          ok: result.exitCode === 0,
+          output: files.join('\n') || result.stderr,
+          exitCode: result.exitCode,
+          truncated: result.outputTruncated,
+        };
+      }
+      case 'read_file': {
+        const result = await this.run(['cat', '--', path?.relative ?? '']);
+        return {
+          ok: result.exitCode === 0,
+          output: result.exitCode === 0 ? result.stdout : result.stderr,
+          exitCode: result.exitCode,
+          truncated: result.outputTruncated,
+        };
+      }
+      case 'search_code': {
+        const { pattern } = input as Inputs['search_code'];
+        const result = await this.run([
+          'grep',
+          '-rnF',
+          '--exclude-dir=.git',
+          '--exclude-dir=node_modules',
+          '-e',
+          pattern,
+          '--',
+          path?.relative ?? '.',
+        ]);
+        const ok = result.exitCode === 0 || result.exitCode === 1;
+        return {
+          ok,
+          output: result.exitCode === 1 ? 'no matches' : result.stdout || result.stderr,
+          exitCode: result.exitCode,
+          truncated: result.outputTruncated,
+        };
+      }
+      case 'edit_file':
+        return this.edit(input as Inputs['edit_file'], path as { relative: string; host: string });
+      case 'run_command': {
+        const result = await this.run((input as Inputs['run_command']).argv);
+        return {
+          ok: result.exitCode === 0,
+          output: describeResult(result),
+          exitCode: result.exitCode,
+          truncated: result.outputTruncated,
+        };
+      }
+      case 'run_tests': {
+        const argv = (input as Inputs['run_tests']).argv ?? (this.settings.testCommand as string[]);
+        const result = await this.run(argv);
+        return {
+          ok: true,
+          output: describeResult(result),
+          exitCode: result.exitCode,
+          truncated: result.outputTruncated,
+          testRun: { argv, result },
+        };
+      }
+      case 'finish':
+        return { ok: true, output: 'phase finished' };
+    }
+  }
+
+  private async edit(
+    input: Inputs['edit_file'],
+    path: { relative: string; host: string },
+  ): Promise<Execution> {
+    const current = await this.run([
+      'sh',
+      '-c',
+      'if [ -e "$1" ]; then exec cat -- "$1"; else exit 3; fi',
+      'gantry-read',
+      path.relative,
+    ]);
+    if (current.exitCode !== 0 && current.exitCode !== 3) {
+      return {
+        ok: false,
+        output: `could not read ${path.relative}: ${current.stderr}`,
+        exitCode: current.exitCode,
+      };
+    }
+    const before = current.exitCode === 3 ? undefined : current.stdout;
+    let after: string;
+    if (input.find === undefined) {
+      after = input.replace;
+    } else {
+      if (before === undefined)
+        return { ok: false, output: `${path.relative} does not exist; omit find to create it` };
+      const occurrences = before.split(input.find).length - 1;
+      if (occurrences !== 1) {
+        return {
+          ok: false,
+          output: `find text occurs ${occurrences} times in ${path.relative}; it must occur exactly once`,
+        };
+      }
+      after = before.replace(input.find, () => input.replace);
+    }
+    // The write happens inside the sandbox, where only the workspace is writable.
+    const result = await this.run(
+      ['sh', '-c', 'mkdir -p -- "$(dirname -- "$1")" && cat > "$1"', 'gantry-write', path.relative],
+      after,
+    );
+    if (result.exitCode !== 0)
+      return {
+        ok: false,
+        output: `could not write ${path.relative}: ${result.stderr}`,
+        exitCode: result.exitCode,
+      };
+    return {
+      ok: true,
+      output: `wrote ${path.relative} (${after.length} bytes)`,
+      fileChange: { path: path.relative, before, after },
+    };
+  }
+
+  private run(argv: string[], stdin?: string): Promise<SandboxResult> {
+    return this.sandbox.run({
+      argv,
+      workspace: this.settings.workspace,
+      stdin,
+      limits: this.settings.limits,
+      network: 'none',
+    });
+  }
+}
+
+const systemActor: Actor = { kind: 'system', id: 'tool-gateway' };
+
+function deniedMessage(decision: PolicyDecision): string {
+  return `DENIED by ${decision.determiningPolicies.join(', ')}: ${decision.reasons.join('; ')}`;
+}
+
+/** What a command printed, with how it ended, as the model reads it. */
+export function describeResult(result: SandboxResult): string {
+  const ending = result.timedOut
+    ? 'killed: wall-time limit reached'
+    : result.limitHit
+      ? `killed: ${result.limitHit} limit reached`
+      : `exit code ${result.exitCode}`;
+  return `${result.stdout}${result.stderr ? `\n[stderr]\n${result.stderr}` : ''}\n[${ending}${result.outputTruncated ? ', output truncated' : ''}]`;
+}
+
+function clip(text: string): string {
+  return text.length <= MODEL_OUTPUT_LIMIT
+    ? text
+    : `${text.slice(0, MODEL_OUTPUT_LIMIT)}\n[… ${text.length - MODEL_OUTPUT_LIMIT} more characters kept in the artifact]`;
+}

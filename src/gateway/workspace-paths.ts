@@ -1,0 +1,61 @@
+import { realpath } from 'node:fs/promises';
+import { dirname, isAbsolute, posix, relative, resolve, sep } from 'node:path';
+
+/** Why a path was refused; the gateway turns it into a denied tool call. */
+export class PathRefusedError extends Error {
+  override name = 'PathRefusedError';
+}
+
+/**
+ * Resolves a path the agent wrote against the workspace, refusing absolute paths, traversal and
+ * symlinks that lead outside. Returns the workspace-relative POSIX path and the host path.
+ *
+ * @example
+ * await confineToWorkspace('/ws', 'src/invoice.js'); // { relative: 'src/invoice.js', host: '/ws/src/invoice.js' }
+ * await confineToWorkspace('/ws', '../etc/passwd');  // throws PathRefusedError
+ */
+export async function confineToWorkspace(
+  workspace: string,
+  path: string,
+): Promise<{ relative: string; host: string }> {
+  if (path.includes('\0')) throw new PathRefusedError('the path contains a NUL byte');
+  if (isAbsolute(path) || /^[A-Za-z]:[\\/]/.test(path))
+    throw new PathRefusedError(`absolute paths are not allowed: ${path}`);
+  const normalized = posix.normalize(path.replaceAll('\\', '/'));
+  if (normalized === '..' || normalized.startsWith('../')) {
+    throw new PathRefusedError(`the path leaves the workspace: ${path}`);
+  }
+  const root = await realpath(workspace);
+  const host = resolve(root, normalized);
+  if (!isInside(root, host)) throw new PathRefusedError(`the path leaves the workspace: ${path}`);
+  // A symlink anywhere along the path may point outside: resolve the deepest part that exists.
+  const real = await realpathOfExistingPrefix(host);
+  if (!isInside(root, real))
+    throw new PathRefusedError(`the path resolves outside the workspace through a symlink: ${path}`);
+  const rel = relative(root, host).split(sep).join('/');
+  if (rel === '.git' || rel.startsWith('.git/'))
+    throw new PathRefusedError(`the repository's .git directory is off limits: ${path}`);
+  return { relative: rel === '' ? '.' : rel, host };
+}
+
+function isInside(root: string, candidate: string): boolean {
+  const rel = relative(root, candidate);
+  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
+}
+
+async function realpathOfExistingPrefix(path: string): Promise<string> {
+  let current = path;
+  const rest: string[] = [];
+  for (;;) {
+    try {
+      const real = await realpath(current);
+      return rest.length ? resolve(real, ...rest.reverse()) : real;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      const parent = dirname(current);
+      if (parent === current) return path;
+      rest.push(current.slice(parent.length + 1));
+      current = parent;
+    }
+  }
+}

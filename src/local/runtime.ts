@@ -1,0 +1,313 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ulid } from 'ulid';
+import {
+  DynamoEventLog,
+  defaultTableNames,
+  ensureEventLogTables,
+} from '../adapters/aws/dynamodb-event-log.js';
+import { ensureBucket, S3ArtifactStore } from '../adapters/aws/s3-artifact-store.js';
+import { createModel } from '../agent/models/create-model.js';
+import { requireApproval, saveApproval } from '../approvals/approval-records.js';
+import { GantryError, InvalidInputError } from '../domain/errors.js';
+import type { RunEvent } from '../domain/events.js';
+import type { EngineeringRequest } from '../domain/request.js';
+import { type RunState, type RunSummary, terminalRunStates } from '../domain/run.js';
+import { type ReplayReport, replayRun } from '../evidence/replay.js';
+import { LocalForge } from '../forge/local-forge.js';
+import { SecretRedactor } from '../gateway/redact.js';
+import { loadRiskRules } from '../policy/risk-rules.js';
+import type { ModelPort } from '../ports/model.js';
+import type { Sandbox } from '../ports/sandbox.js';
+import { createSandbox } from '../sandbox/create-sandbox.js';
+import { assembleEvidence } from '../steps/assemble-evidence.js';
+import { checkRequest } from '../steps/check-request.js';
+import { classifyRisk } from '../steps/classify-risk.js';
+import { createPlan } from '../steps/create-plan.js';
+import { finishRun } from '../steps/finish-run.js';
+import { mapRepository } from '../steps/map-repository.js';
+import { openPullRequest } from '../steps/open-pull-request.js';
+import { patch } from '../steps/patch.js';
+import { reproduce } from '../steps/reproduce.js';
+import { requestApproval } from '../steps/request-approval.js';
+import { forgetJournals, journalFor, refreshSummary, stepActor } from '../steps/run-context.js';
+import type { StepDeps, StepSettings } from '../steps/step-deps.js';
+import { verify } from '../steps/verify.js';
+import { buildIssueResolver, type IssueResolverStep } from '../workflows/issue-resolver.js';
+import { executeLocally, type StepHandler } from '../workflows/local-executor.js';
+import { type LocalEngines, startLocalEngines } from './engines.js';
+import { lockHome } from './home-lock.js';
+import { policyVersionOf } from './policy-version.js';
+
+export const policiesDir = fileURLToPath(new URL('../../policies', import.meta.url));
+const BUCKET = 'gantry-artifacts';
+const AGENT_VERSION = 'gantry-agent/0.1.0';
+
+export interface GantryOptions {
+  /** Where the embedded platform keeps its data; default `.gantry` in the working directory. */
+  home?: string;
+  /** Called for each event recorded, as it is recorded. */
+  onEvent?: (event: RunEvent) => void;
+  /** Overrides of the step settings (iteration limits, sandbox limits, approval lifetime). */
+  settings?: Partial<StepSettings>;
+  /** Used by the tool gateway's redactor; default `process.env`. */
+  env?: NodeJS.ProcessEnv;
+  now?: () => Date;
+}
+
+/** What a run command leaves behind: its state, and where to look next. */
+export interface RunOutcome {
+  runId: string;
+  state: RunState;
+  summary: RunSummary;
+  reason?: string;
+  pullRequest?: string;
+  evidenceFile?: string;
+  approvalId?: string;
+}
+
+/**
+ * The embedded platform: the real local engines (dynalite, s3rver, bubblewrap, git) behind the same
+ * ports Gantry uses on AWS, and the issue resolver run by aws-local-stepfunctions.
+ *
+ * @example
+ * const gantry = await openGantry({ home: '.gantry' });
+ * const outcome = await gantry.submit(request, 'cassette:examples/billing-service/cassette.yaml');
+ * await gantry.close();
+ */
+export class Gantry {
+  private sandbox: Sandbox | undefined;
+  private readonly models = new Map<string, ModelPort>();
+
+  private constructor(
+    readonly home: string,
+    private readonly engines: LocalEngines,
+    readonly log: DynamoEventLog,
+    readonly artifacts: S3ArtifactStore,
+    private readonly base: Omit<StepDeps, 'model' | 'sandbox'>,
+    private readonly unlock: () => Promise<void>,
+  ) {}
+
+  static async open(options: GantryOptions = {}): Promise<Gantry> {
+    const home = resolve(options.home ?? process.env.GANTRY_HOME ?? '.gantry');
+    await mkdir(home, { recursive: true });
+    const unlock = await lockHome(join(home, 'lock'));
+    let engines: LocalEngines | undefined;
+    try {
+      engines = await startLocalEngines(join(home, 'data'));
+      const tables = defaultTableNames();
+      await ensureEventLogTables(engines.dynamo, tables);
+      await ensureBucket(engines.s3, BUCKET);
+      const log = new DynamoEventLog(engines.dynamo, tables);
+      const artifacts = new S3ArtifactStore(engines.s3, BUCKET);
+      const forge = new LocalForge({ root: join(home, 'forge') });
+      const riskRules = await loadRiskRules(join(policiesDir, 'risk-rules.yaml'));
+      const settings: StepSettings = {
+        workspacesDir: join(home, 'workspaces'),
+        evidenceDir: join(home, 'evidence'),
+        agentVersion: AGENT_VERSION,
+        maxPatchIterations: 3,
+        maxTurnsPerPhase: 24,
+        sandboxLimits: { wallTimeMs: 120_000, maxOutputBytes: 1024 * 1024 },
+        approvalTtlMs: 7 * 24 * 3600 * 1000,
+        ...options.settings,
+      };
+      await mkdir(settings.workspacesDir, { recursive: true });
+      const base = {
+        log,
+        records: log,
+        artifacts,
+        forge,
+        riskRules,
+        policyVersion: await policyVersionOf(policiesDir, riskRules.version),
+        redactor: SecretRedactor.fromEnvironment(options.env ?? process.env),
+        settings,
+        now: options.now ?? (() => new Date()),
+        onEvent: options.onEvent,
+      };
+      return new Gantry(home, engines, log, artifacts, base, unlock);
+    } catch (error) {
+      await engines?.stop();
+      await unlock();
+      throw error;
+    }
+  }
+
+  /** Records the request as a new run and resolves it with the given model (`cassette:…`, `bedrock:…`, …). */
+  async submit(request: EngineeringRequest, modelSpec: string, raw?: string): Promise<RunOutcome> {
+    const model = this.modelFor(modelSpec);
+    const runId = ulid();
+    const traceId = randomBytes(16).toString('hex');
+    const deps = await this.deps(model);
+    const journal = await journalFor(deps, { runId, traceId });
+    const rawHash = await this.artifacts.put(
+      this.base.redactor.redact(raw ?? JSON.stringify(request, null, 2)).text,
+      'text/plain; charset=utf-8',
+    );
+    await this.base.records.put('run-model', runId, { spec: modelSpec });
+    await journal.record(
+      'request',
+      'request.received',
+      { kind: 'system', id: 'intake' },
+      { request, raw: rawHash },
+    );
+    await journal.record(
+      'run:received',
+      'run.state',
+      { kind: 'system', id: 'intake' },
+      { state: 'received' },
+    );
+    await refreshSummary(deps, journal);
+    return this.execute(deps, runId, traceId);
+  }
+
+  /** Continues a run that stopped (a crash, or a decided approval) from its log. */
+  async resume(runId: string, modelSpec?: string): Promise<RunOutcome> {
+    const summary = await this.requireRun(runId);
+    if (terminalRunStates.has(summary.state)) return this.outcome(runId);
+    const stored = await this.base.records.get<{ spec: string }>('run-model', runId);
+    const spec = modelSpec ?? stored?.spec;
+    if (!spec) throw new InvalidInputError(`run ${runId} has no recorded model`, { hint: 'pass --model' });
+    const deps = await this.deps(this.modelFor(spec));
+    return this.execute(deps, runId, summary.traceId);
+  }
+
+  /** Answers an approval and resumes its run. */
+  async decide(
+    approvalId: string,
+    decision: 'approved' | 'rejected',
+    by: string,
+    reason?: string,
+  ): Promise<RunOutcome> {
+    const approval = await requireApproval(this.base.records, approvalId);
+    if (approval.status !== 'pending') {
+      throw new GantryError(
+        `approval ${approvalId} was already ${approval.status} by ${approval.decidedBy ?? 'nobody'}`,
+        {
+          input: approvalId,
+          hint: 'an approval is answered once; see the run with `gantry show`',
+        },
+      );
+    }
+    const summary = await this.requireRun(approval.runId);
+    if (summary.requester === by) {
+      throw new GantryError(`${by} requested run ${approval.runId} and cannot approve it`, {
+        input: by,
+        hint: 'ask another person to answer this approval',
+      });
+    }
+    await saveApproval(this.base.records, {
+      ...approval,
+      status: decision,
+      decidedBy: by,
+      decidedAt: this.base.now().toISOString(),
+      reason,
+    });
+    return this.resume(approval.runId);
+  }
+
+  async runs(query: { state?: RunState; limit?: number } = {}): Promise<RunSummary[]> {
+    return this.log.listRuns(query);
+  }
+
+  async show(runId: string): Promise<{ summary: RunSummary; events: RunEvent[]; evidence?: string }> {
+    const summary = await this.requireRun(runId);
+    const events = await this.log.read(runId);
+    const assembled = events.find((e) => e.type === 'evidence.assembled');
+    const evidence =
+      assembled?.type === 'evidence.assembled'
+        ? await this.artifacts.getText(assembled.data.markdown)
+        : undefined;
+    return { summary, events, evidence };
+  }
+
+  async replay(runId: string): Promise<ReplayReport> {
+    await this.requireRun(runId);
+    return replayRun(this.log, this.artifacts, runId);
+  }
+
+  async close(): Promise<void> {
+    await this.engines.stop();
+    await this.unlock();
+  }
+
+  private async execute(deps: StepDeps, runId: string, traceId: string): Promise<RunOutcome> {
+    const run = { runId, traceId };
+    const journal = await journalFor(deps, run);
+    const handlers: Record<IssueResolverStep, StepHandler> = {
+      checkRequest: (input) => checkRequest(deps, input as never),
+      classifyRisk: (input) => classifyRisk(deps, input as never),
+      mapRepository: (input) => mapRepository(deps, input as never),
+      createPlan: (input) => createPlan(deps, input as never),
+      requestApproval: (input) => requestApproval(deps, input as never),
+      reproduce: (input) => reproduce(deps, input as never),
+      patch: (input) => patch(deps, input as never),
+      verify: (input) => verify(deps, input as never),
+      assembleEvidence: (input) => assembleEvidence(deps, input as never),
+      openPullRequest: (input) => openPullRequest(deps, input as never),
+      finishRun: (input) => finishRun(deps, input as never),
+    };
+    const result = await executeLocally({
+      definition: buildIssueResolver(),
+      handlers,
+      input: { run },
+      journal,
+      artifacts: this.artifacts,
+    });
+    if (result.status === 'failed' && !journal.find('run:final', 'run.state')) {
+      // The failure path itself failed (for example the log was unreachable): record what we know.
+      await finishRun(deps, { run, outcome: 'failed', reason: `${result.error}: ${result.cause}` }).catch(
+        () => {},
+      );
+    }
+    await refreshSummary(deps, journal);
+    return this.outcome(runId, result.status === 'waiting' ? result.approvalId : undefined);
+  }
+
+  private async outcome(runId: string, approvalId?: string): Promise<RunOutcome> {
+    const summary = await this.requireRun(runId);
+    const evidenceFile = summary.evidence
+      ? join(this.base.settings.evidenceDir, runId, 'evidence.md')
+      : undefined;
+    return {
+      runId,
+      state: summary.state,
+      summary,
+      reason: summary.reason,
+      pullRequest: summary.pullRequest,
+      evidenceFile,
+      approvalId: approvalId ?? summary.pendingApproval,
+    };
+  }
+
+  private async requireRun(runId: string): Promise<RunSummary> {
+    const summary = await this.log.getRunSummary(runId);
+    if (!summary) {
+      throw new InvalidInputError(`there is no run ${runId} in ${this.home}`, {
+        input: runId,
+        hint: 'list runs with `gantry runs`',
+      });
+    }
+    return summary;
+  }
+
+  private modelFor(spec: string): ModelPort {
+    let model = this.models.get(spec);
+    if (!model) {
+      model = createModel(spec);
+      this.models.set(spec, model);
+    }
+    return model;
+  }
+
+  private async deps(model: ModelPort): Promise<StepDeps> {
+    this.sandbox ??= await createSandbox();
+    forgetJournals(this.base as StepDeps);
+    return { ...this.base, model, sandbox: this.sandbox };
+  }
+}
+
+export const openGantry = (options?: GantryOptions) => Gantry.open(options);
+export { stepActor };

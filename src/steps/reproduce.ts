@@ -1,0 +1,80 @@
+import { RunHaltedError } from '../domain/errors.js';
+import { describeResult } from '../gateway/tool-gateway.js';
+import { runWorkspacePhase } from './agent-phase.js';
+import { journalFor, stepActor } from './run-context.js';
+import type { AgentState, RepoState, RunRef, StepDeps } from './step-deps.js';
+
+const goal = `Phase: reproduce. Find the cause of the problem and add or change a test that fails because of it. Do not fix the problem yet.
+When the test is in place, call finish with outcome "reproduced" and the test files. If the problem cannot be shown by a test, call finish with outcome "not_reproducible" and say why in the summary.`;
+
+/**
+ * The agent writes a failing test; the runtime then runs the test command itself and records whether it
+ * really fails before any patch. A claim of reproduction that the tests do not bear out is recorded as such.
+ */
+export async function reproduce(
+  deps: StepDeps,
+  input: { run: RunRef; repo: RepoState },
+): Promise<AgentState> {
+  const journal = await journalFor(deps, input.run);
+  const phase = await runWorkspacePhase(deps, journal, input.repo, {
+    phase: 'reproduce',
+    goal,
+    baseCommit: input.repo.baseCommit,
+    transcript: undefined,
+    commitMessage: 'test: reproduce the reported problem',
+  });
+  const { finish } = phase;
+  if (finish.outcome === 'gave_up') {
+    throw new RunHaltedError(`the agent gave up while reproducing: ${finish.summary}`, {
+      input: 'reproduce',
+    });
+  }
+
+  const actor = stepActor('reproduce');
+  const argv = input.repo.testCommand;
+  if (finish.outcome === 'reproduced' && argv) {
+    const test = await journal.once('reproduce:confirm', 'test.run', actor, async () => {
+      const result = await deps.sandbox.run({
+        argv,
+        workspace: input.repo.workspace,
+        limits: deps.settings.sandboxLimits,
+      });
+      const output = await deps.artifacts.put(deps.redactor.redact(describeResult(result)).text);
+      return {
+        purpose: 'reproduce' as const,
+        argv,
+        exitCode: result.exitCode,
+        passed: result.exitCode === 0,
+        timedOut: result.timedOut,
+        output,
+        durationMs: result.durationMs,
+      };
+    });
+    await journal.once('reproduction', 'reproduction.recorded', actor, async () =>
+      test.passed
+        ? {
+            reproduced: false,
+            testFiles: finish.testFiles,
+            reason: `the agent reported a reproduction, but \`${argv.join(' ')}\` passed before any patch`,
+          }
+        : {
+            reproduced: true,
+            argv,
+            exitCode: test.exitCode,
+            output: test.output,
+            testFiles: finish.testFiles,
+          },
+    );
+  } else {
+    await journal.once('reproduction', 'reproduction.recorded', actor, async () => ({
+      reproduced: false,
+      testFiles: finish.testFiles,
+      reason: argv ? finish.summary : `the repository has no test command; ${finish.summary}`,
+    }));
+  }
+  return {
+    transcript: phase.transcriptHash,
+    workspaceCommit: phase.workspaceCommit,
+    outcome: finish.outcome,
+  };
+}

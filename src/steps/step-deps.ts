@@ -1,0 +1,63 @@
+import { z } from 'zod';
+import type { RunEvent } from '../domain/events.js';
+import type { SecretRedactor } from '../gateway/redact.js';
+import type { RiskRules } from '../policy/risk-rules.js';
+import type { ArtifactStore } from '../ports/artifacts.js';
+import type { EventLog, RecordStore } from '../ports/event-log.js';
+import type { Forge } from '../ports/forge.js';
+import type { ModelPort } from '../ports/model.js';
+import type { Sandbox, SandboxLimits } from '../ports/sandbox.js';
+
+/** Settings every step reads; the runtime fills them once at start-up. */
+export interface StepSettings {
+  /** Directory of run workspaces (one clone per run). */
+  workspacesDir: string;
+  /** Directory where readable copies of evidence packets are written. */
+  evidenceDir: string;
+  agentVersion: string;
+  maxPatchIterations: number;
+  maxTurnsPerPhase: number;
+  sandboxLimits: Partial<SandboxLimits>;
+  approvalTtlMs: number;
+}
+
+/** The ports a step works through. Steps never import an adapter. */
+export interface StepDeps {
+  log: EventLog;
+  records: RecordStore;
+  artifacts: ArtifactStore;
+  forge: Forge;
+  sandbox: Sandbox;
+  model: ModelPort;
+  riskRules: RiskRules;
+  policyVersion: string;
+  redactor: SecretRedactor;
+  settings: StepSettings;
+  now: () => Date;
+  /** Called for every event a step records (progress output). */
+  onEvent?: (event: RunEvent) => void;
+}
+
+/** What identifies a run in every step's input. */
+export const RunRef = z.object({ runId: z.string().min(1), traceId: z.string().regex(/^[a-f0-9]{32}$/) });
+export type RunRef = z.infer<typeof RunRef>;
+
+/** The repository part of the workflow state, produced by mapRepository. */
+export const RepoState = z.object({
+  repository: z.string(),
+  workspace: z.string(),
+  baseCommit: z.string(),
+  defaultBranch: z.string(),
+  branch: z.string(),
+  context: z.string(),
+  testCommand: z.array(z.string()).nullable(),
+});
+export type RepoState = z.infer<typeof RepoState>;
+
+/** The agent part of the workflow state: the conversation so far and the workspace commit it left. */
+export const AgentState = z.object({
+  transcript: z.string(),
+  workspaceCommit: z.string(),
+  outcome: z.string(),
+});
+export type AgentState = z.infer<typeof AgentState>;

@@ -1,0 +1,53 @@
+import { AGENT_IDENTITY, GitRunner } from '../forge/git-command.js';
+
+/**
+ * The runtime's own git operations on a run workspace (commits between phases, diffs for evidence).
+ * They run on the host with an isolated git configuration; the agent never runs git directly.
+ */
+export class WorkspaceGit {
+  private readonly git: GitRunner;
+
+  constructor(
+    private readonly workspace: string,
+    home: string,
+  ) {
+    this.git = new GitRunner(home, AGENT_IDENTITY);
+  }
+
+  head(): Promise<string> {
+    return this.git.output(['rev-parse', 'HEAD'], { cwd: this.workspace });
+  }
+
+  async createBranch(branch: string): Promise<void> {
+    await this.git.output(['checkout', '-q', '-B', branch], { cwd: this.workspace });
+  }
+
+  /** Commits everything the phase left in the workspace; returns HEAD when there was nothing to commit. */
+  async commitAll(message: string): Promise<string> {
+    await this.git.output(['add', '-A'], { cwd: this.workspace });
+    const staged = await this.git.run(['diff', '--cached', '--quiet'], { cwd: this.workspace });
+    if (!staged.ok)
+      await this.git.output(['commit', '-q', '--no-verify', '-m', message], { cwd: this.workspace });
+    return this.head();
+  }
+
+  /** Puts the workspace back at `commit`, dropping anything a crashed phase left behind. */
+  async resetTo(commit: string): Promise<void> {
+    await this.git.output(['reset', '-q', '--hard', commit], { cwd: this.workspace });
+    await this.git.output(['clean', '-q', '-fdx', '-e', 'node_modules'], { cwd: this.workspace });
+  }
+
+  /** Files changed since `base`, with line counts. */
+  async numstat(base: string): Promise<{ path: string; additions: number; deletions: number }[]> {
+    const out = await this.git.output(['diff', '--numstat', '--no-renames', base, 'HEAD'], {
+      cwd: this.workspace,
+    });
+    return out
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => {
+        const [added, deleted, ...path] = line.split('\t');
+        return { path: path.join('\t'), additions: Number(added) || 0, deletions: Number(deleted) || 0 };
+      });
+  }
+}

@@ -1,0 +1,215 @@
+import type { Catcher, State, StateMachineDefinition, TaskState } from './asl.js';
+
+/** The steps the issue resolver invokes; each is a Lambda on AWS and an in-process function locally. */
+export const issueResolverSteps = [
+  'checkRequest',
+  'classifyRisk',
+  'mapRepository',
+  'createPlan',
+  'requestApproval',
+  'reproduce',
+  'patch',
+  'verify',
+  'assembleEvidence',
+  'openPullRequest',
+  'finishRun',
+] as const;
+export type IssueResolverStep = (typeof issueResolverSteps)[number];
+
+/** Returns the ARN of a step's function: real ARNs on AWS, placeholders locally. */
+export type FunctionArnResolver = (step: IssueResolverStep) => string;
+
+export const localFunctionArn: FunctionArnResolver = (step) =>
+  `arn:aws:lambda:us-east-1:000000000000:function:gantry-${step}`;
+
+/** Error name a step throws for a run that must fail with a reason rather than crash. */
+export const RUN_HALTED = 'Gantry.RunHalted';
+
+const onFailure: Catcher[] = [{ ErrorEquals: ['States.ALL'], Next: 'RecordFailure', ResultPath: '$.error' }];
+const run = { 'run.$': '$.run' };
+
+function step(
+  arn: FunctionArnResolver,
+  name: IssueResolverStep,
+  fields: Omit<TaskState, 'Type' | 'Resource'>,
+): TaskState {
+  return { Type: 'Task', Resource: arn(name), Catch: onFailure, ...fields };
+}
+
+/**
+ * The issue-resolver lifecycle in Amazon States Language (JSONPath). The same definition is deployed to
+ * Step Functions and run locally by aws-local-stepfunctions; the workflow only decides, steps do the I/O.
+ *
+ * It cannot reach `Completed` without passing `EvidenceComplete?`, and `finishRun` checks the packet again.
+ *
+ * @example
+ * const definition = buildIssueResolver(localFunctionArn);
+ * new StateMachine(definition).run({ run: { runId, traceId } });
+ */
+export function buildIssueResolver(arn: FunctionArnResolver = localFunctionArn): StateMachineDefinition {
+  const states: Record<string, State> = {
+    CheckRequest: step(arn, 'checkRequest', {
+      Parameters: run,
+      ResultPath: '$.check',
+      Next: 'RequestAccepted?',
+    }),
+    'RequestAccepted?': {
+      Type: 'Choice',
+      Choices: [{ Variable: '$.check.accepted', BooleanEquals: true, Next: 'ClassifyRisk' }],
+      Default: 'RecordRejection',
+    },
+    RecordRejection: step(arn, 'finishRun', {
+      Parameters: { ...run, outcome: 'rejected', 'reason.$': '$.check.reason' },
+      ResultPath: '$.outcome',
+      Next: 'Rejected',
+    }),
+    ClassifyRisk: step(arn, 'classifyRisk', { Parameters: run, ResultPath: '$.risk', Next: 'MapRepository' }),
+    MapRepository: step(arn, 'mapRepository', { Parameters: run, ResultPath: '$.repo', Next: 'CreatePlan' }),
+    CreatePlan: step(arn, 'createPlan', {
+      Parameters: { ...run, 'repo.$': '$.repo' },
+      ResultPath: '$.plan',
+      Next: 'PlanApprovalRequired?',
+    }),
+    'PlanApprovalRequired?': {
+      Type: 'Choice',
+      Choices: [{ Variable: '$.risk.planApproval', BooleanEquals: true, Next: 'AwaitPlanApproval' }],
+      Default: 'StartPatchLoop',
+    },
+    AwaitPlanApproval: {
+      Type: 'Task',
+      Comment: 'Gate: the execution waits until a person answers the approval; its token resumes it.',
+      Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
+      Parameters: {
+        FunctionName: arn('requestApproval'),
+        Payload: { ...run, kind: 'plan', state: 'AwaitPlanApproval', 'taskToken.$': '$$.Task.Token' },
+      },
+      ResultPath: '$.planApproval',
+      TimeoutSeconds: 7 * 24 * 3600,
+      Catch: onFailure,
+      Next: 'PlanApproved?',
+    },
+    'PlanApproved?': {
+      Type: 'Choice',
+      Choices: [{ Variable: '$.planApproval.decision', StringEquals: 'approved', Next: 'StartPatchLoop' }],
+      Default: 'RecordPlanRejection',
+    },
+    RecordPlanRejection: step(arn, 'finishRun', {
+      Parameters: { ...run, outcome: 'rejected', 'reason.$': '$.planApproval.reason' },
+      ResultPath: '$.outcome',
+      Next: 'Rejected',
+    }),
+    StartPatchLoop: {
+      Type: 'Pass',
+      Comment: 'The patch/verify loop starts at iteration 1 with no feedback.',
+      Result: { iteration: 1, feedback: '', passed: false, exhausted: false },
+      ResultPath: '$.loop',
+      Next: 'Reproduce',
+    },
+    Reproduce: step(arn, 'reproduce', {
+      Parameters: { ...run, 'repo.$': '$.repo' },
+      ResultPath: '$.agent',
+      Next: 'Patch',
+    }),
+    Patch: step(arn, 'patch', {
+      Parameters: {
+        ...run,
+        'repo.$': '$.repo',
+        'iteration.$': '$.loop.iteration',
+        'feedback.$': '$.loop.feedback',
+        'agent.$': '$.agent',
+      },
+      ResultPath: '$.agent',
+      Next: 'Verify',
+    }),
+    Verify: step(arn, 'verify', {
+      Parameters: {
+        ...run,
+        'repo.$': '$.repo',
+        'iteration.$': '$.loop.iteration',
+        'maxIterations.$': '$.plan.maxPatchIterations',
+      },
+      ResultPath: '$.loop',
+      Next: 'VerifyPassed?',
+    }),
+    'VerifyPassed?': {
+      Type: 'Choice',
+      Choices: [
+        { Variable: '$.loop.passed', BooleanEquals: true, Next: 'AssembleEvidence' },
+        { Variable: '$.loop.exhausted', BooleanEquals: true, Next: 'RecordExhaustion' },
+      ],
+      Default: 'Patch',
+    },
+    RecordExhaustion: step(arn, 'finishRun', {
+      Parameters: {
+        ...run,
+        outcome: 'failed',
+        reason: 'the patch still fails verification after the last allowed iteration',
+      },
+      ResultPath: '$.outcome',
+      Next: 'Failed',
+    }),
+    AssembleEvidence: step(arn, 'assembleEvidence', {
+      Parameters: { ...run, 'repo.$': '$.repo' },
+      ResultPath: '$.evidence',
+      Next: 'EvidenceComplete?',
+    }),
+    'EvidenceComplete?': {
+      Type: 'Choice',
+      Choices: [{ Variable: '$.evidence.complete', BooleanEquals: true, Next: 'OpenPullRequest' }],
+      Default: 'RecordIncompleteEvidence',
+    },
+    RecordIncompleteEvidence: step(arn, 'finishRun', {
+      Parameters: { ...run, outcome: 'failed', 'reason.$': '$.evidence.reason' },
+      ResultPath: '$.outcome',
+      Next: 'Failed',
+    }),
+    OpenPullRequest: step(arn, 'openPullRequest', {
+      Parameters: { ...run, 'repo.$': '$.repo', 'evidence.$': '$.evidence' },
+      ResultPath: '$.pr',
+      Next: 'CompleteRun',
+    }),
+    CompleteRun: step(arn, 'finishRun', {
+      Parameters: { ...run, outcome: 'completed', 'pr.$': '$.pr' },
+      ResultPath: '$.outcome',
+      Next: 'Completed',
+    }),
+    RecordFailure: {
+      Type: 'Task',
+      Comment: 'Any step error ends the run as failed, with the error recorded as its reason.',
+      Resource: arn('finishRun'),
+      Parameters: { ...run, outcome: 'failed', 'error.$': '$.error' },
+      ResultPath: '$.outcome',
+      Next: 'Failed',
+    },
+    Completed: { Type: 'Succeed' },
+    Rejected: { Type: 'Succeed', Comment: 'A rejected request is a finished run, not a failed execution.' },
+    Failed: {
+      Type: 'Fail',
+      Error: 'Gantry.RunFailed',
+      Cause: 'the run failed; its reason is the last event of its log',
+    },
+  };
+  return {
+    Comment: 'Gantry issue resolver: intake to an evidenced pull request.',
+    StartAt: 'CheckRequest',
+    TimeoutSeconds: 8 * 24 * 3600,
+    States: states,
+  };
+}
+
+/** The Task states of a definition with the step each one calls. */
+export function taskSteps(definition: StateMachineDefinition, arn: FunctionArnResolver = localFunctionArn) {
+  const byArn = new Map(issueResolverSteps.map((s) => [arn(s), s] as const));
+  const tasks: { state: string; step: IssueResolverStep; waitsForToken: boolean }[] = [];
+  for (const [name, state] of Object.entries(definition.States)) {
+    if (state.Type !== 'Task') continue;
+    const waitsForToken = state.Resource.endsWith('.waitForTaskToken');
+    const target = waitsForToken
+      ? String((state.Parameters as { FunctionName: string }).FunctionName)
+      : state.Resource;
+    const stepName = byArn.get(target);
+    if (!stepName) throw new Error(`state ${name} calls ${target}, which is not a Gantry step`);
+    tasks.push({ state: name, step: stepName, waitsForToken });
+  }
+  return tasks;
+}

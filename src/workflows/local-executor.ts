@@ -1,0 +1,89 @@
+import '../runtime-polyfills.js';
+import { StateMachine } from 'aws-local-stepfunctions';
+import type { RunJournal } from '../evidence/run-journal.js';
+import type { ArtifactStore } from '../ports/artifacts.js';
+import { AwaitingApproval } from '../steps/request-approval.js';
+import type { StateMachineDefinition } from './asl.js';
+import {
+  type FunctionArnResolver,
+  type IssueResolverStep,
+  localFunctionArn,
+  taskSteps,
+} from './issue-resolver.js';
+
+export type StepHandler = (input: Record<string, unknown>) => Promise<unknown>;
+
+export type ExecutionOutcome =
+  | { status: 'succeeded'; output: unknown }
+  | { status: 'failed'; error: string; cause: string }
+  | { status: 'waiting'; approvalId: string };
+
+/**
+ * Runs a definition with aws-local-stepfunctions, every Task state calling its step in-process.
+ * Each finished step is journaled (`step.completed` with its output stored by hash), so running the
+ * execution again after a crash or an approval replays finished steps from the log and continues.
+ */
+export async function executeLocally(options: {
+  definition: StateMachineDefinition;
+  handlers: Record<IssueResolverStep, StepHandler>;
+  input: Record<string, unknown>;
+  journal: RunJournal;
+  artifacts: ArtifactStore;
+  arn?: FunctionArnResolver;
+}): Promise<ExecutionOutcome> {
+  const { journal, artifacts } = options;
+  let waitingFor: string | undefined;
+  let abort: () => void = () => {};
+
+  const overrides: Record<string, (input: unknown) => Promise<unknown>> = {};
+  for (const task of taskSteps(options.definition, options.arn ?? localFunctionArn)) {
+    const handler = options.handlers[task.step];
+    overrides[task.state] = async (raw) => {
+      // A .waitForTaskToken task receives the Lambda-invoke parameters; its step reads the payload.
+      const input = (
+        task.waitsForToken ? (raw as { Payload: Record<string, unknown> }).Payload : raw
+      ) as Record<string, unknown>;
+      const key = `step:${task.state}${typeof input.iteration === 'number' ? `#${input.iteration}` : ''}`;
+      const done = journal.find(key, 'step.completed');
+      if (done) return JSON.parse(await artifacts.getText(done.data.output));
+      try {
+        const output = await handler(input);
+        const hash = await artifacts.put(JSON.stringify(output ?? null), 'application/json');
+        await journal.record(
+          key,
+          'step.completed',
+          { kind: 'step', id: task.step },
+          { step: task.state, output: hash },
+        );
+        return output;
+      } catch (error) {
+        if (error instanceof AwaitingApproval) {
+          waitingFor = error.approvalId;
+          abort();
+          return new Promise(() => {});
+        }
+        throw error;
+      }
+    };
+  }
+
+  const machine = new StateMachine(options.definition as never, { validationOptions: { checkArn: false } });
+  const execution = machine.run(options.input as never, {
+    overrides: { taskResourceLocalHandlers: overrides as never },
+    noThrowOnAbort: true,
+    context: { Task: { Token: `local:${journal.runId}` } },
+  });
+  abort = execution.abort;
+  try {
+    const output = await execution.result;
+    if (waitingFor) return { status: 'waiting', approvalId: waitingFor };
+    return { status: 'succeeded', output };
+  } catch (error) {
+    const failure = error as { name?: string; message?: string; cause?: { Error?: string; Cause?: string } };
+    return {
+      status: 'failed',
+      error: failure.cause?.Error ?? failure.name ?? 'Error',
+      cause: failure.cause?.Cause ?? failure.message ?? String(error),
+    };
+  }
+}
