@@ -55,6 +55,8 @@ export interface GantryOptions {
   /** Used by the tool gateway's redactor; default `process.env`. */
   env?: NodeJS.ProcessEnv;
   now?: () => Date;
+  /** Wraps the model and sandbox adapters, e.g. to time them (the benchmark does). */
+  instrument?: { model?: (model: ModelPort) => ModelPort; sandbox?: (sandbox: Sandbox) => Sandbox };
 }
 
 /** What a run command leaves behind: its state, and where to look next. */
@@ -88,6 +90,7 @@ export class Gantry {
     readonly artifacts: S3ArtifactStore,
     private readonly base: Omit<StepDeps, 'model' | 'sandbox'>,
     private readonly unlock: () => Promise<void>,
+    private readonly instrument: GantryOptions['instrument'] = {},
   ) {}
 
   static async open(options: GantryOptions = {}): Promise<Gantry> {
@@ -127,7 +130,7 @@ export class Gantry {
         now: options.now ?? (() => new Date()),
         onEvent: options.onEvent,
       };
-      return new Gantry(home, engines, log, artifacts, base, unlock);
+      return new Gantry(home, engines, log, artifacts, base, unlock, options.instrument);
     } catch (error) {
       await engines?.stop();
       await unlock();
@@ -297,13 +300,17 @@ export class Gantry {
     let model = this.models.get(spec);
     if (!model) {
       model = createModel(spec);
+      if (this.instrument?.model) model = this.instrument.model(model);
       this.models.set(spec, model);
     }
     return model;
   }
 
   private async deps(model: ModelPort): Promise<StepDeps> {
-    this.sandbox ??= await createSandbox();
+    if (!this.sandbox) {
+      const sandbox = await createSandbox();
+      this.sandbox = this.instrument?.sandbox ? this.instrument.sandbox(sandbox) : sandbox;
+    }
     forgetJournals(this.base as StepDeps);
     return { ...this.base, model, sandbox: this.sandbox };
   }
