@@ -27,7 +27,8 @@ Rules you must follow:
 export function briefing(request: EngineeringRequest, plan: Plan, context: RepositoryContext): string {
   const parts = [
     'Runtime briefing (trusted).',
-    `Objective: ${plan.objective}`,
+    // The plan's objective quotes the request; the model reads the request only in its untrusted blocks below.
+    'Objective: resolve the request below so that every one of its acceptance criteria holds.',
     `Plan steps:\n${plan.steps.map((s, i) => `${i + 1}. ${s.description}`).join('\n')}`,
     `Forbidden actions: ${plan.forbiddenActions.join('; ')}`,
     `Expected scope: ${plan.expectedScope.length ? plan.expectedScope.join(', ') : 'not narrowed'}`,

@@ -84,7 +84,33 @@ const inlineCodeFlags: Record<string, ReadonlySet<string>> = {
   python3: new Set(['-c']),
   python: new Set(['-c']),
   npx: new Set(['*']),
+  // `git grep -O<program>` runs a program of the agent's choosing on the matching files.
+  git: new Set(['--open-files-in-pager']),
 };
+
+/**
+ * Short options that take inline code, as they appear inside a cluster of short options (`node -pe`,
+ * `python3 -Bc`, `python3 -c'code'`). Letters after an option that takes a value are that value.
+ */
+const inlineCodeShortOptions: Record<string, { code: string; takesValue: string }> = {
+  node: { code: 'epr', takesValue: 'C' },
+  python3: { code: 'c', takesValue: 'mWX' },
+  python: { code: 'c', takesValue: 'mWX' },
+  git: { code: 'O', takesValue: 'ABCefm' },
+};
+
+function clustersInlineCode(program: string, arg: string): boolean {
+  const options = inlineCodeShortOptions[program];
+  if (!options || !/^-[A-Za-z]/.test(arg)) return false;
+  for (const letter of arg.slice(1)) {
+    if (options.code.includes(letter)) return true;
+    if (options.takesValue.includes(letter) || !/[A-Za-z]/.test(letter)) return false;
+  }
+  return false;
+}
+
+/** Shell syntax that would mean something to a shell: substitutions, chaining and pipes. */
+const shellSyntax = /[`$]\(|\$\{|`[^`]*`|[;&|]{1,2}\s*\w/;
 
 /** Sub-commands of package managers that install or publish, which need the network and change dependencies. */
 const packageManagerVerbs: Record<string, ReadonlySet<string>> = {
@@ -132,7 +158,10 @@ export function checkCommand(
   const flags = inlineCodeFlags[name];
   if (
     flags &&
-    (flags.has('*') || args.some((a) => flags.has(a) || [...flags].some((f) => a.startsWith(`${f}=`))))
+    (flags.has('*') ||
+      args.some(
+        (a) => flags.has(a) || [...flags].some((f) => a.startsWith(`${f}=`)) || clustersInlineCode(name, a),
+      ))
   ) {
     return { allowed: false, rule: 'command.inline-code', reason: `${name} may not evaluate inline code` };
   }
@@ -144,7 +173,7 @@ export function checkCommand(
       reason: `${name} ${args[0]} is not an allowed sub-command`,
     };
   }
-  if (args.some((a) => /[`$]\(|\$\{|[;&|]{1,2}\s*\w/.test(a) && name !== 'grep' && name !== 'echo')) {
+  if (args.some((a) => shellSyntax.test(a) && name !== 'grep' && name !== 'echo')) {
     return {
       allowed: false,
       rule: 'command.shell-syntax',

@@ -1,4 +1,4 @@
-import { realpath } from 'node:fs/promises';
+import { lstat, readlink, realpath } from 'node:fs/promises';
 import { dirname, isAbsolute, posix, relative, resolve, sep } from 'node:path';
 
 /** Why a path was refused; the gateway turns it into a denied tool call. */
@@ -29,11 +29,12 @@ export async function confineToWorkspace(
   const host = resolve(root, normalized);
   if (!isInside(root, host)) throw new PathRefusedError(`the path leaves the workspace: ${path}`);
   // A symlink anywhere along the path may point outside: resolve the deepest part that exists.
-  const real = await realpathOfExistingPrefix(host);
+  const real = await realpathOfExistingPrefix(host, path);
   if (!isInside(root, real))
     throw new PathRefusedError(`the path resolves outside the workspace through a symlink: ${path}`);
   const rel = relative(root, host).split(sep).join('/');
-  if (rel === '.git' || rel.startsWith('.git/'))
+  // Checked on the resolved path too: a symlink in the repository could otherwise lead into .git.
+  if (isGitPath(rel) || isGitPath(relative(root, real).split(sep).join('/')))
     throw new PathRefusedError(`the repository's .git directory is off limits: ${path}`);
   return { relative: rel === '' ? '.' : rel, host };
 }
@@ -43,7 +44,14 @@ function isInside(root: string, candidate: string): boolean {
   return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
 }
 
-async function realpathOfExistingPrefix(path: string): Promise<string> {
+function isGitPath(rel: string): boolean {
+  return rel === '.git' || rel.startsWith('.git/');
+}
+
+/** Symlinks followed before giving up, as the kernel's own limit does (ELOOP). */
+const MAX_SYMLINK_HOPS = 40;
+
+async function realpathOfExistingPrefix(path: string, asWritten: string, hops = 0): Promise<string> {
   let current = path;
   const rest: string[] = [];
   for (;;) {
@@ -51,7 +59,18 @@ async function realpathOfExistingPrefix(path: string): Promise<string> {
       const real = await realpath(current);
       return rest.length ? resolve(real, ...rest.reverse()) : real;
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ELOOP') throw new PathRefusedError(`the path runs into a symlink loop: ${asWritten}`);
+      // ENOTDIR: a later part sits under a regular file, so nothing there exists yet either.
+      if (code !== 'ENOENT' && code !== 'ENOTDIR') throw error;
+      // A dangling symlink: a write through it would create its target, so its target is what counts.
+      const link = await lstat(current).catch(() => undefined);
+      if (link?.isSymbolicLink()) {
+        if (hops >= MAX_SYMLINK_HOPS)
+          throw new PathRefusedError(`the path runs into a symlink loop: ${asWritten}`);
+        const target = resolve(dirname(current), await readlink(current));
+        return realpathOfExistingPrefix(resolve(target, ...rest.reverse()), asWritten, hops + 1);
+      }
       const parent = dirname(current);
       if (parent === current) return path;
       rest.push(current.slice(parent.length + 1));

@@ -29,7 +29,9 @@ export async function runWorkspacePhase(
   const git = new WorkspaceGit(repo.workspace, deps.settings.workspacesDir);
   await git.resetTo(options.baseCommit);
   for (const event of journal.events()) {
-    if (event.type === 'file.changed' && event.key.startsWith(`${options.phase}:`)) {
+    if (event.type !== 'file.changed' || !event.key.startsWith(`${options.phase}:`)) continue;
+    // Only edits whose call completed are replayed; an edit cut off by a crash runs again on the reset files.
+    if (journal.find(event.key.replace(/:file$/, ':executed'), 'tool.executed')) {
       await replayEdit(deps, repo.workspace, event.data.path, event.data.after);
     }
   }

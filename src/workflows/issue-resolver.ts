@@ -28,12 +28,36 @@ export const RUN_HALTED = 'Gantry.RunHalted';
 const onFailure: Catcher[] = [{ ErrorEquals: ['States.ALL'], Next: 'RecordFailure', ResultPath: '$.error' }];
 const run = { 'run.$': '$.run' };
 
+/**
+ * How long each step may take. Agent phases and test runs get a Lambda's 15 minutes; the rest are quick.
+ * Without an explicit value Step Functions would wait for years and the local engine only 60 s.
+ */
+const stepTimeoutSeconds: Record<IssueResolverStep, number> = {
+  checkRequest: 60,
+  classifyRisk: 60,
+  mapRepository: 600,
+  createPlan: 60,
+  requestApproval: 60,
+  reproduce: 900,
+  patch: 900,
+  verify: 900,
+  assembleEvidence: 120,
+  openPullRequest: 120,
+  finishRun: 60,
+};
+
 function step(
   arn: FunctionArnResolver,
   name: IssueResolverStep,
   fields: Omit<TaskState, 'Type' | 'Resource'>,
 ): TaskState {
-  return { Type: 'Task', Resource: arn(name), Catch: onFailure, ...fields };
+  return {
+    Type: 'Task',
+    Resource: arn(name),
+    TimeoutSeconds: stepTimeoutSeconds[name],
+    Catch: onFailure,
+    ...fields,
+  };
 }
 
 /**
@@ -177,6 +201,7 @@ export function buildIssueResolver(arn: FunctionArnResolver = localFunctionArn):
       Type: 'Task',
       Comment: 'Any step error ends the run as failed, with the error recorded as its reason.',
       Resource: arn('finishRun'),
+      TimeoutSeconds: stepTimeoutSeconds.finishRun,
       Parameters: { ...run, outcome: 'failed', 'error.$': '$.error' },
       ResultPath: '$.outcome',
       Next: 'Failed',

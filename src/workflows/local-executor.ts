@@ -58,9 +58,10 @@ export async function executeLocally(options: {
         return output;
       } catch (error) {
         if (error instanceof AwaitingApproval) {
+          // Pause: the execution stops after this state, and settling the task clears its timeout timer.
           waitingFor = error.approvalId;
           abort();
-          return new Promise(() => {});
+          return { awaitingApproval: error.approvalId };
         }
         throw error;
       }

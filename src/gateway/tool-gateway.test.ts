@@ -1,0 +1,262 @@
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  DynamoEventLog,
+  defaultTableNames,
+  ensureEventLogTables,
+} from '../adapters/aws/dynamodb-event-log.js';
+import { ensureBucket, S3ArtifactStore } from '../adapters/aws/s3-artifact-store.js';
+import type { RunEvent } from '../domain/events.js';
+import type { Actor } from '../domain/run.js';
+import { RunJournal } from '../evidence/run-journal.js';
+import { type LocalEngines, startLocalEngines } from '../local/engines.js';
+import type { Sandbox } from '../ports/sandbox.js';
+import { createSandbox } from '../sandbox/create-sandbox.js';
+import { SecretRedactor } from './redact.js';
+import { ToolGateway } from './tool-gateway.js';
+
+const traceId = 'b'.repeat(32);
+const policyVersion = 'policies@test-1';
+const agent: Actor = { kind: 'agent', id: 'test-agent' };
+const awsKeyId = 'AKIAIOSFODNN7EXAMPLE';
+const configuredSecret = 'canary-literal-5e1f0c2d9b';
+
+describe('ToolGateway on the local engines and a real sandbox', () => {
+  let dir: string;
+  let workspace: string;
+  let engines: LocalEngines;
+  let log: DynamoEventLog;
+  let artifacts: S3ArtifactStore;
+  let sandbox: Sandbox;
+  let runCounter = 0;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'gantry-gateway-'));
+    engines = await startLocalEngines(join(dir, 'data'));
+    await ensureEventLogTables(engines.dynamo, defaultTableNames());
+    await ensureBucket(engines.s3, 'artifacts');
+    log = new DynamoEventLog(engines.dynamo, defaultTableNames());
+    artifacts = new S3ArtifactStore(engines.s3, 'artifacts');
+    sandbox = await createSandbox();
+
+    workspace = join(dir, 'workspace');
+    await mkdir(join(workspace, 'src'), { recursive: true });
+    await mkdir(join(workspace, 'config'), { recursive: true });
+    await writeFile(join(workspace, 'src', 'invoice.js'), 'export const rate = 0.05;\n');
+    await writeFile(join(workspace, 'README.md'), '# billing\n');
+    await writeFile(
+      join(workspace, 'config', 'settings.env'),
+      `AWS_ACCESS_KEY_ID=${awsKeyId}\nSERVICE_URL=http://billing.internal\nCANARY=${configuredSecret}\n`,
+    );
+    await symlink('/etc', join(workspace, 'etc-link'));
+  });
+
+  afterAll(async () => {
+    await engines.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  async function open(runId: string): Promise<{ journal: RunJournal; gateway: ToolGateway }> {
+    const journal = await RunJournal.open(log, runId, traceId, policyVersion);
+    const gateway = new ToolGateway(journal, artifacts, sandbox, new SecretRedactor([configuredSecret]), {
+      workspace,
+      repositoryPrograms: new Set(['npm', 'node']),
+      testCommand: ['npm', 'test'],
+      limits: { wallTimeMs: 20_000 },
+      agent,
+    });
+    return { journal, gateway };
+  }
+
+  function newRun(): string {
+    runCounter += 1;
+    return `run-gateway-${runCounter}`;
+  }
+
+  function eventsOf(events: RunEvent[], callId: string): RunEvent[] {
+    return events.filter((e) => 'callId' in e.data && e.data.callId === callId);
+  }
+
+  it('records requested → authorized → executed, with the policy decision and a retrievable output', async () => {
+    // Prepare
+    const runId = newRun();
+    const { gateway } = await open(runId);
+    // Act
+    const result = await gateway.call(
+      { id: 'c1', name: 'read_file', input: { path: 'src/invoice.js' } },
+      'reproduce:t1',
+    );
+    // Assess
+    expect(result).toMatchObject({ callId: 'c1', ok: true, output: 'export const rate = 0.05;\n' });
+    const events = await log.read(runId);
+    expect(eventsOf(events, 'c1').map((e) => e.type)).toEqual([
+      'tool.requested',
+      'tool.authorized',
+      'tool.executed',
+    ]);
+    const authorized = events.find((e) => e.type === 'tool.authorized');
+    expect(authorized?.type === 'tool.authorized' && authorized.data.decision).toMatchObject({
+      action: 'read_file',
+      resource: 'src/invoice.js',
+      decision: 'allow',
+      policyVersion,
+      determiningPolicies: ['tool.read_file'],
+    });
+    const executed = events.find((e) => e.type === 'tool.executed');
+    if (executed?.type !== 'tool.executed') throw new Error('no tool.executed event');
+    expect(executed.data).toMatchObject({ callId: 'c1', tool: 'read_file', ok: true });
+    expect(await artifacts.getText(executed.data.output)).toBe('export const rate = 0.05;\n');
+  });
+
+  it('denies an unknown tool, schema-invalid input, traversal, a symlink escape and a forbidden command, running none', async () => {
+    // Prepare
+    const runId = newRun();
+    const { gateway } = await open(runId);
+    const calls = [
+      { id: 'unknown', name: 'shell', input: { cmd: 'id' }, rule: 'tool.unknown' },
+      { id: 'schema', name: 'read_file', input: { path: 'a', mode: 'raw' }, rule: 'tool.schema' },
+      { id: 'schema2', name: 'run_command', input: { argv: [] }, rule: 'tool.schema' },
+      { id: 'traverse', name: 'read_file', input: { path: '../../etc/passwd' }, rule: 'path.confined' },
+      { id: 'absolute', name: 'list_files', input: { path: '/etc' }, rule: 'path.confined' },
+      { id: 'symlink', name: 'read_file', input: { path: 'etc-link/passwd' }, rule: 'path.confined' },
+      { id: 'git', name: 'edit_file', input: { path: '.git/config', replace: 'x' }, rule: 'path.confined' },
+      {
+        id: 'curl',
+        name: 'run_command',
+        input: { argv: ['curl', 'http://example.com'] },
+        rule: 'command.forbidden',
+      },
+      { id: 'env', name: 'run_command', input: { argv: ['env'] }, rule: 'command.forbidden' },
+      { id: 'install', name: 'run_tests', input: { argv: ['npm', 'install'] }, rule: 'command.verb' },
+    ];
+    // Act
+    const results = [];
+    for (const { id, name, input } of calls)
+      results.push(await gateway.call({ id, name, input }, 'reproduce:t1'));
+    // Assess
+    const events = await log.read(runId);
+    for (const [i, { id, rule }] of calls.entries()) {
+      expect(results[i], id).toMatchObject({
+        callId: id,
+        ok: false,
+        output: expect.stringContaining(`DENIED by ${rule}`),
+      });
+      expect(
+        eventsOf(events, id).map((e) => e.type),
+        id,
+      ).toEqual(['tool.requested', 'tool.denied']);
+      const denied = eventsOf(events, id)[1];
+      expect(denied?.type === 'tool.denied' && denied.data.decision, id).toMatchObject({
+        decision: 'deny',
+        policyVersion,
+        determiningPolicies: [rule],
+      });
+    }
+    expect(events.some((e) => e.type === 'tool.executed' || e.type === 'tool.authorized')).toBe(false);
+    expect(results.map((r) => r.output).join('\n')).not.toContain('root:x:0:0');
+  });
+
+  it('writes edits through the sandbox and records file.changed with before and after artifacts', async () => {
+    // Prepare
+    const runId = newRun();
+    const { gateway } = await open(runId);
+    // Act
+    const edited = await gateway.call(
+      { id: 'e1', name: 'edit_file', input: { path: 'src/invoice.js', find: '0.05', replace: '0.07' } },
+      'patch-1:t1',
+    );
+    const created = await gateway.call(
+      { id: 'e2', name: 'edit_file', input: { path: 'test/new/rate.test.js', replace: 'test\n' } },
+      'patch-1:t1',
+    );
+    // Assess
+    expect(edited.ok).toBe(true);
+    expect(created.ok).toBe(true);
+    expect(await readFile(join(workspace, 'src', 'invoice.js'), 'utf8')).toBe('export const rate = 0.07;\n');
+    expect(await readFile(join(workspace, 'test', 'new', 'rate.test.js'), 'utf8')).toBe('test\n');
+    const changes = (await log.read(runId)).filter((e) => e.type === 'file.changed');
+    expect(changes.map((e) => e.type === 'file.changed' && e.data.path)).toEqual([
+      'src/invoice.js',
+      'test/new/rate.test.js',
+    ]);
+    const [first, second] = changes;
+    if (first?.type !== 'file.changed' || second?.type !== 'file.changed') throw new Error('no file.changed');
+    expect(await artifacts.getText(first.data.before as string)).toBe('export const rate = 0.05;\n');
+    expect(await artifacts.getText(first.data.after)).toBe('export const rate = 0.07;\n');
+    expect(second.data.before).toBeUndefined();
+    // Prepare for the other tests: put the file back, through the gateway like the agent would.
+    await gateway.call(
+      { id: 'e3', name: 'edit_file', input: { path: 'src/invoice.js', find: '0.07', replace: '0.05' } },
+      'patch-1:t2',
+    );
+    await rm(join(workspace, 'test'), { recursive: true, force: true });
+  });
+
+  it('returns the recorded output of a replayed call instead of running it again', async () => {
+    // Prepare: a listing, then a new file that a second run of `ls` would show.
+    const runId = newRun();
+    const first = await open(runId);
+    const call = { id: 'ls1', name: 'run_command', input: { argv: ['ls'] } };
+    const original = await first.gateway.call(call, 'reproduce:t3');
+    await writeFile(join(workspace, 'added-later.txt'), 'new\n');
+    try {
+      // Act: a new gateway over a journal reopened from the log, as after a crash.
+      const reopened = await open(runId);
+      const replayed = await reopened.gateway.call(call, 'reproduce:t3');
+      const fresh = await reopened.gateway.call({ ...call, id: 'ls2' }, 'reproduce:t3');
+      // Assess
+      expect(original.output).not.toContain('added-later.txt');
+      expect(replayed).toEqual(original);
+      expect(fresh.output).toContain('added-later.txt');
+      const events = await log.read(runId);
+      expect(events.filter((e) => e.type === 'tool.executed')).toHaveLength(2);
+      expect(eventsOf(events, 'ls1').map((e) => e.type)).toEqual([
+        'tool.requested',
+        'tool.authorized',
+        'tool.executed',
+      ]);
+    } finally {
+      await rm(join(workspace, 'added-later.txt'));
+    }
+  });
+
+  it('redacts a planted AWS key and a configured secret in the result and in the stored artifact', async () => {
+    // Prepare
+    const runId = newRun();
+    const { gateway } = await open(runId);
+    // Act
+    const read = await gateway.call(
+      { id: 'r1', name: 'read_file', input: { path: 'config/settings.env' } },
+      'reproduce:t1',
+    );
+    const cat = await gateway.call(
+      { id: 'r2', name: 'run_command', input: { argv: ['cat', 'config/settings.env'] } },
+      'reproduce:t1',
+    );
+    const grep = await gateway.call(
+      { id: 'r3', name: 'search_code', input: { pattern: 'CANARY' } },
+      'reproduce:t1',
+    );
+    // Assess
+    for (const result of [read, cat, grep]) {
+      expect(result.ok).toBe(true);
+      expect(result.output).not.toContain(awsKeyId);
+      expect(result.output).not.toContain(configuredSecret);
+    }
+    expect(read.output).toContain('AWS_ACCESS_KEY_ID=[REDACTED:aws-access-key-id]');
+    expect(read.output).toContain('CANARY=[REDACTED:configured-secret]');
+    expect(read.output).toContain('SERVICE_URL=http://billing.internal');
+    const events = await log.read(runId);
+    const outputs = events.flatMap((e) => (e.type === 'tool.executed' ? [e.data.output] : []));
+    expect(outputs).toHaveLength(3);
+    for (const hash of outputs) {
+      const stored = await artifacts.getText(hash);
+      expect(stored).toContain('[REDACTED:');
+      expect(stored).not.toContain(awsKeyId);
+      expect(stored).not.toContain(configuredSecret);
+    }
+    expect(JSON.stringify(events)).not.toContain(configuredSecret);
+  });
+});
