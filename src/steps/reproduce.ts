@@ -1,7 +1,7 @@
 import { RunHaltedError } from '../domain/errors.js';
-import { describeResult } from '../gateway/tool-gateway.js';
 import { runWorkspacePhase } from './agent-phase.js';
 import { journalFor, stepActor } from './run-context.js';
+import { runtimeTestRun } from './runtime-test-run.js';
 import type { AgentState, RepoState, RunRef, StepDeps } from './step-deps.js';
 
 const goal = `Phase: reproduce. Find the cause of the problem and add or change a test that fails because of it. Do not fix the problem yet.
@@ -33,22 +33,12 @@ export async function reproduce(
   const actor = stepActor('reproduce');
   const argv = input.repo.testCommand;
   if (finish.outcome === 'reproduced' && argv) {
-    const test = await journal.once('reproduce:confirm', 'test.run', actor, async () => {
-      const result = await deps.sandbox.run({
-        argv,
-        workspace: input.repo.workspace,
-        limits: deps.settings.sandboxLimits,
-      });
-      const output = await deps.artifacts.put(deps.redactor.redact(describeResult(result)).text);
-      return {
-        purpose: 'reproduce' as const,
-        argv,
-        exitCode: result.exitCode,
-        passed: result.exitCode === 0,
-        timedOut: result.timedOut,
-        output,
-        durationMs: result.durationMs,
-      };
+    const test = await runtimeTestRun(deps, journal, {
+      key: 'reproduce:confirm',
+      purpose: 'reproduce',
+      argv,
+      workspace: input.repo.workspace,
+      step: 'reproduce',
     });
     await journal.once('reproduction', 'reproduction.recorded', actor, async () =>
       test.passed

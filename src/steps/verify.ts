@@ -1,5 +1,5 @@
-import { describeResult } from '../gateway/tool-gateway.js';
 import { journalFor, stepActor } from './run-context.js';
+import { runtimeTestRun } from './runtime-test-run.js';
 import type { RepoState, RunRef, StepDeps } from './step-deps.js';
 
 /** Feedback sent back to the patch loop is capped: the tail of a failing run says the most. */
@@ -19,22 +19,12 @@ export async function verify(
   if (!argv) {
     throw new Error('the repository has no test command, so the patch cannot be verified; add a test script');
   }
-  const test = await journal.once(`verify-${input.iteration}:test`, 'test.run', actor, async () => {
-    const result = await deps.sandbox.run({
-      argv,
-      workspace: input.repo.workspace,
-      limits: deps.settings.sandboxLimits,
-    });
-    const output = await deps.artifacts.put(deps.redactor.redact(describeResult(result)).text);
-    return {
-      purpose: 'verify' as const,
-      argv,
-      exitCode: result.exitCode,
-      passed: result.exitCode === 0,
-      timedOut: result.timedOut,
-      output,
-      durationMs: result.durationMs,
-    };
+  const test = await runtimeTestRun(deps, journal, {
+    key: `verify-${input.iteration}:test`,
+    purpose: 'verify',
+    argv,
+    workspace: input.repo.workspace,
+    step: 'verify',
   });
   await journal.once(`verify-${input.iteration}`, 'verification.completed', actor, async () => ({
     iteration: input.iteration,

@@ -1,5 +1,6 @@
 import '../runtime-polyfills.js';
 import { StateMachine } from 'aws-local-stepfunctions';
+import { GantryError } from '../domain/errors.js';
 import type { RunJournal } from '../evidence/run-journal.js';
 import type { ArtifactStore } from '../ports/artifacts.js';
 import { AwaitingApproval } from '../steps/request-approval.js';
@@ -62,6 +63,12 @@ export async function executeLocally(options: {
           waitingFor = error.approvalId;
           abort();
           return { awaitingApproval: error.approvalId };
+        }
+        // Step Functions keeps an error's name and message; the message must carry what to do as well.
+        if (error instanceof GantryError) {
+          const described = new Error(error.describe().replace(/\n\s*/g, '; '));
+          described.name = error.name;
+          throw described;
         }
         throw error;
       }
