@@ -26,6 +26,8 @@ const SHA256 = /^[a-f0-9]{64}$/;
  * (await store.getText(hash)) === 'hello';
  */
 export class S3ArtifactStore implements ArtifactStore {
+  private readonly stored = new Set<string>();
+
   constructor(
     private readonly s3: S3Client,
     readonly bucket: string,
@@ -38,17 +40,18 @@ export class S3ArtifactStore implements ArtifactStore {
   async put(content: string | Uint8Array, contentType = 'application/octet-stream'): Promise<string> {
     const body = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
     const hash = sha256Hex(body);
-    if (await this.has(hash)) return hash;
+    // Same key, same bytes: writing again is harmless, so skip only what this process already stored.
+    if (this.stored.has(hash)) return hash;
     await this.s3.send(
       new PutObjectCommand({
         Bucket: this.bucket,
         Key: S3ArtifactStore.keyOf(hash),
         Body: body,
         ContentType: contentType,
-        ChecksumAlgorithm: undefined,
         Metadata: { sha256: hash },
       }),
     );
+    this.stored.add(hash);
     return hash;
   }
 
