@@ -1,3 +1,4 @@
+export * from './actions.js';
 export * from './approval.js';
 export * from './context.js';
 export * from './errors.js';
