@@ -45,6 +45,8 @@ export async function runAgentPhase(
     gateway: ToolGateway;
     artifacts: ArtifactStore;
     agent: Actor;
+    /** Checked before every live model turn: kill switches and budgets. */
+    guard: () => Promise<void>;
   },
   phase: AgentPhase,
 ): Promise<AgentPhaseResult> {
@@ -102,7 +104,13 @@ export async function runAgentPhase(
 }
 
 async function converse(
-  deps: { journal: RunJournal; model: ModelPort; artifacts: ArtifactStore; agent: Actor },
+  deps: {
+    journal: RunJournal;
+    model: ModelPort;
+    artifacts: ArtifactStore;
+    agent: Actor;
+    guard: () => Promise<void>;
+  },
   phase: string,
   turn: number,
   transcript: ModelMessage[],
@@ -110,6 +118,7 @@ async function converse(
   const key = `${phase}:turn:${turn}`;
   const recorded = deps.journal.find(key, 'model.turn');
   if (recorded) return JSON.parse(await deps.artifacts.getText(recorded.data.response)) as ModelResponse;
+  await deps.guard();
   const started = performance.now();
   const response = await deps.model.converse({
     system: systemPrompt,

@@ -48,13 +48,18 @@ export function describeEvent(event: RunEvent): string {
       return `step ${event.data.step} done`;
     case 'run.state':
       return `run ${event.data.state}${event.data.reason ? `: ${event.data.reason}` : ''}`;
+    case 'guard.tripped':
+      return `GUARD ${event.data.guard}: ${event.data.reason}`;
+    case 'kill-switch.changed':
+      return `kill switch ${event.data.scope}${event.data.target ? ` ${event.data.target}` : ''} ${event.data.engaged ? 'ENGAGED' : 'released'} by ${event.data.by}: ${event.data.reason}`;
   }
 }
 
 type Style = Parameters<typeof styleText>[0];
 
 function styleOf(event: RunEvent): Style {
-  if (event.type === 'tool.denied' || event.type === 'request.rejected') return 'red';
+  if (event.type === 'tool.denied' || event.type === 'request.rejected' || event.type === 'guard.tripped')
+    return 'red';
   if (event.type === 'run.state')
     return event.data.state === 'completed' ? 'green' : event.data.state === 'failed' ? 'red' : 'cyan';
   if (event.type === 'test.run') return event.data.passed ? 'green' : 'yellow';

@@ -62,6 +62,11 @@ export class RunHaltedError extends GantryError {
   override name = 'RunHaltedError';
 }
 
+/** A kill switch stopped the run: it ends `aborted`, not `failed`. */
+export class RunAbortedError extends GantryError {
+  override name = 'RunAbortedError';
+}
+
 /** Renders a zod error as one line per issue: `path: message`. */
 export function formatZodIssues(
   issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }>,

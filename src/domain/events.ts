@@ -109,6 +109,17 @@ export const runEventData = {
     body: Sha256,
   }),
   'step.completed': z.strictObject({ step: z.string(), output: Sha256 }),
+  'guard.tripped': z.strictObject({
+    guard: z.enum(['budget', 'loop', 'reflection', 'kill-switch', 'daily-cap']),
+    reason: z.string(),
+  }),
+  'kill-switch.changed': z.strictObject({
+    scope: z.enum(['global', 'capability', 'repository']),
+    target: z.string().optional(),
+    engaged: z.boolean(),
+    by: z.string(),
+    reason: z.string(),
+  }),
   'run.state': z.strictObject({ state: RunState, reason: z.string().optional() }),
 } as const;
 

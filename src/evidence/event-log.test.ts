@@ -96,6 +96,17 @@ describe('event log and artifact store on the local engines', () => {
     expect(all.map((r) => r.runId)).toEqual(['r3', 'r2', 'r1']);
   });
 
+  it('counts atomically up to a limit, even when callers race', async () => {
+    // Act
+    const counts = await Promise.all(
+      Array.from({ length: 8 }, () => log.increment('daily-runs', 'cap-test', { limit: 5 })),
+    );
+    // Assess
+    expect(counts.filter((c) => c !== undefined).sort()).toEqual([1, 2, 3, 4, 5]);
+    expect(counts.filter((c) => c === undefined)).toHaveLength(3);
+    expect(await log.increment('daily-runs', 'no-limit')).toBe(1);
+  });
+
   it('stores artifacts under sha256/<hex> once and verifies the hash on every read', async () => {
     // Act
     const hash = await store.put('invoice total');

@@ -66,6 +66,7 @@ describe('ToolGateway on the local engines and a real sandbox', () => {
       testCommand: ['npm', 'test'],
       limits: { wallTimeMs: 20_000 },
       agent,
+      maxIdenticalCalls: 3,
     });
     return { journal, gateway };
   }

@@ -1,7 +1,7 @@
 import { ulid } from 'ulid';
 import type { z } from 'zod';
 import { sha256Hex } from '../adapters/aws/s3-artifact-store.js';
-import { formatZodIssues } from '../domain/errors.js';
+import { formatZodIssues, RunHaltedError } from '../domain/errors.js';
 import type { PolicyDecision } from '../domain/policy.js';
 import type { Actor } from '../domain/run.js';
 import { type ToolCall, type ToolName, type ToolResult, toolInputSchemas } from '../domain/tools.js';
@@ -22,6 +22,8 @@ export interface GatewaySettings {
   testCommand: string[] | undefined;
   limits: Partial<SandboxLimits>;
   agent: Actor;
+  /** The same call with the same arguments this many times in one phase ends the run as a loop. */
+  maxIdenticalCalls: number;
 }
 
 type Inputs = { [K in ToolName]: z.infer<(typeof toolInputSchemas)[K]> };
@@ -72,6 +74,7 @@ export class ToolGateway {
         ...(call.name === 'finish' ? { finish: toolInputSchemas.finish.parse(call.input) } : {}),
       };
     }
+    this.detectLoop(call.name, argsJson, scope, key);
     const denied = this.journal.find(`${key}:denied`, 'tool.denied');
     if (denied)
       return { callId: call.id, ok: false, output: deniedMessage(denied.data.decision), truncated: false };
@@ -133,6 +136,22 @@ export class ToolGateway {
       truncated: execution.truncated ?? false,
       ...(decision.tool === 'finish' ? { finish: decision.input as Inputs['finish'] } : {}),
     };
+  }
+
+  /** Ends the run when the agent keeps asking for the very same call: it is stuck, not working. */
+  private detectLoop(tool: string, argsJson: string, scope: string, key: string): void {
+    const phase = scope.replace(/:t\d+$/, '');
+    const argsHash = sha256Hex(argsJson);
+    const repeats = this.journal
+      .events()
+      .filter((e) => e.type === 'tool.requested' && e.data.tool === tool && e.data.argsHash === argsHash)
+      .filter((e) => e.type === 'tool.requested' && e.data.phase.replace(/:t\d+$/, '') === phase).length;
+    if (repeats > this.settings.maxIdenticalCalls) {
+      throw new RunHaltedError(
+        `loop detected: the agent asked for ${tool} with the same arguments ${repeats} times in phase ${phase}`,
+        { input: key, hint: 'the agent is stuck; narrow the request or try another model' },
+      );
+    }
   }
 
   private async decide(call: ToolCall): Promise<{

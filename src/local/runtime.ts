@@ -18,6 +18,7 @@ import { type RunState, type RunSummary, terminalRunStates } from '../domain/run
 import { type ReplayReport, replayRun } from '../evidence/replay.js';
 import { LocalForge } from '../forge/local-forge.js';
 import { SecretRedactor } from '../gateway/redact.js';
+import { loadPriceTable, type RunBudget } from '../policy/budgets.js';
 import { loadRiskRules } from '../policy/risk-rules.js';
 import type { ModelPort } from '../ports/model.js';
 import type { Sandbox } from '../ports/sandbox.js';
@@ -33,6 +34,7 @@ import { patch } from '../steps/patch.js';
 import { reproduce } from '../steps/reproduce.js';
 import { requestApproval } from '../steps/request-approval.js';
 import { forgetJournals, journalFor, refreshSummary, stepActor } from '../steps/run-context.js';
+import { assertRunMayContinue } from '../steps/run-guard.js';
 import type { StepDeps, StepSettings } from '../steps/step-deps.js';
 import { verify } from '../steps/verify.js';
 import { buildIssueResolver, type IssueResolverStep } from '../workflows/issue-resolver.js';
@@ -44,6 +46,12 @@ import { policyVersionOf } from './policy-version.js';
 export const policiesDir = fileURLToPath(new URL('../../policies', import.meta.url));
 const BUCKET = 'gantry-artifacts';
 const AGENT_VERSION = 'gantry-agent/0.1.0';
+const defaultBudget: RunBudget = {
+  maxModelTokens: 200_000,
+  maxToolCalls: 60,
+  maxWallTimeSeconds: 1800,
+  maxCostUsd: 5,
+};
 
 export interface GantryOptions {
   /** Where the embedded platform keeps its data; default `.gantry` in the working directory. */
@@ -115,6 +123,8 @@ export class Gantry {
         maxTurnsPerPhase: 24,
         sandboxLimits: { wallTimeMs: 120_000, maxOutputBytes: 1024 * 1024 },
         approvalTtlMs: 7 * 24 * 3600 * 1000,
+        maxIdenticalToolCalls: 3,
+        maxReflectionDepth: 2,
         ...options.settings,
       };
       await mkdir(settings.workspacesDir, { recursive: true });
@@ -127,6 +137,8 @@ export class Gantry {
         policyVersion: await policyVersionOf(policiesDir, riskRules.version),
         redactor: SecretRedactor.fromEnvironment(options.env ?? process.env),
         settings,
+        prices: await loadPriceTable(join(policiesDir, 'model-prices.yaml')),
+        budgetFor: () => defaultBudget,
         now: options.now ?? (() => new Date()),
         onEvent: options.onEvent,
       };
@@ -239,17 +251,24 @@ export class Gantry {
   private async execute(deps: StepDeps, runId: string, traceId: string): Promise<RunOutcome> {
     const run = { runId, traceId };
     const journal = await journalFor(deps, run);
+    // Every step but the one that records the end first checks the kill switches and the budget.
+    const guarded =
+      <I>(step: (deps: StepDeps, input: I) => Promise<unknown>): StepHandler =>
+      async (input) => {
+        await assertRunMayContinue(deps, journal);
+        return step(deps, input as I);
+      };
     const handlers: Record<IssueResolverStep, StepHandler> = {
-      checkRequest: (input) => checkRequest(deps, input as never),
-      classifyRisk: (input) => classifyRisk(deps, input as never),
-      mapRepository: (input) => mapRepository(deps, input as never),
-      createPlan: (input) => createPlan(deps, input as never),
-      requestApproval: (input) => requestApproval(deps, input as never),
-      reproduce: (input) => reproduce(deps, input as never),
-      patch: (input) => patch(deps, input as never),
-      verify: (input) => verify(deps, input as never),
-      assembleEvidence: (input) => assembleEvidence(deps, input as never),
-      openPullRequest: (input) => openPullRequest(deps, input as never),
+      checkRequest: guarded(checkRequest),
+      classifyRisk: guarded(classifyRisk),
+      mapRepository: guarded(mapRepository),
+      createPlan: guarded(createPlan),
+      requestApproval: guarded(requestApproval),
+      reproduce: guarded(reproduce),
+      patch: guarded(patch),
+      verify: guarded(verify),
+      assembleEvidence: guarded(assembleEvidence),
+      openPullRequest: guarded(openPullRequest),
       finishRun: (input) => finishRun(deps, input as never),
     };
     const result = await executeLocally({

@@ -22,4 +22,9 @@ export interface RecordStore {
   /** Writes the record; with `ifAbsent`, returns false instead of overwriting. */
   put<T>(kind: string, id: string, value: T, options?: { ifAbsent?: boolean }): Promise<boolean>;
   list<T>(kind: string): Promise<T[]>;
+  /**
+   * Adds one to a counter atomically and returns the new count, or `undefined` (leaving it unchanged)
+   * when the counter already reached `limit`.
+   */
+  increment(kind: string, id: string, options?: { limit?: number }): Promise<number | undefined>;
 }

@@ -6,6 +6,7 @@ import type { Plan } from '../domain/plan.js';
 import type { RunJournal } from '../evidence/run-journal.js';
 import { ToolGateway } from '../gateway/tool-gateway.js';
 import { agentActor, requestOf } from './run-context.js';
+import { assertRunMayContinue } from './run-guard.js';
 import type { RepoState, StepDeps } from './step-deps.js';
 import { WorkspaceGit } from './workspace-git.js';
 
@@ -48,9 +49,17 @@ export async function runWorkspacePhase(
     testCommand: repo.testCommand ?? undefined,
     limits: deps.settings.sandboxLimits,
     agent: agentActor(deps),
+    maxIdenticalCalls: deps.settings.maxIdenticalToolCalls,
   });
   const result = await runAgentPhase(
-    { journal, model: deps.model, gateway, artifacts: deps.artifacts, agent: agentActor(deps) },
+    {
+      journal,
+      model: deps.model,
+      gateway,
+      artifacts: deps.artifacts,
+      agent: agentActor(deps),
+      guard: () => assertRunMayContinue(deps, journal),
+    },
     { phase: options.phase, goal: options.goal, transcript, maxTurns: deps.settings.maxTurnsPerPhase },
   );
   const workspaceCommit = await git.commitAll(options.commitMessage);

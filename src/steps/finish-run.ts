@@ -20,8 +20,13 @@ export async function finishRun(
 ): Promise<{ state: string; reason: string }> {
   const journal = await journalFor(deps, input.run);
   let reason = input.reason ?? '';
-  if (input.error !== undefined) reason = describeStepError(input.error);
-  if (input.outcome === 'completed') {
+  let outcome = input.outcome;
+  if (input.error !== undefined) {
+    reason = describeStepError(input.error);
+    // A kill switch ends a run as aborted: it was stopped, it did not fail.
+    if (StepError.safeParse(input.error).data?.Error === 'RunAbortedError') outcome = 'aborted';
+  }
+  if (outcome === 'completed') {
     const evidence = journal.find('evidence', 'evidence.assembled');
     if (evidence?.data.completeness !== 1 || !journal.find('pr', 'pr.opened')) {
       throw new RunHaltedError(
@@ -33,7 +38,7 @@ export async function finishRun(
     }
   }
   const final = await journal.once('run:final', 'run.state', stepActor('finishRun'), async () => ({
-    state: input.outcome,
+    state: outcome,
     reason: reason || undefined,
   }));
   await refreshSummary(deps, journal);

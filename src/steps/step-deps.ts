@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { RunEvent } from '../domain/events.js';
 import type { SecretRedactor } from '../gateway/redact.js';
+import type { PriceTable, RunBudget } from '../policy/budgets.js';
 import type { RiskRules } from '../policy/risk-rules.js';
 import type { ArtifactStore } from '../ports/artifacts.js';
 import type { EventLog, RecordStore } from '../ports/event-log.js';
@@ -19,6 +20,10 @@ export interface StepSettings {
   maxTurnsPerPhase: number;
   sandboxLimits: Partial<SandboxLimits>;
   approvalTtlMs: number;
+  /** The same tool call with the same arguments this many times in one phase is a loop. */
+  maxIdenticalToolCalls: number;
+  /** Consecutive patch iterations failing with identical output before the loop is declared stuck. */
+  maxReflectionDepth: number;
 }
 
 /** The ports a step works through. Steps never import an adapter. */
@@ -33,6 +38,9 @@ export interface StepDeps {
   policyVersion: string;
   redactor: SecretRedactor;
   settings: StepSettings;
+  prices: PriceTable;
+  /** The per-run budget of a capability. */
+  budgetFor: (capability: string) => RunBudget;
   now: () => Date;
   /** Called for every event a step records (progress output). */
   onEvent?: (event: RunEvent) => void;

@@ -1,3 +1,5 @@
+import { RunHaltedError } from '../domain/errors.js';
+import type { RunJournal } from '../evidence/run-journal.js';
 import { journalFor, stepActor } from './run-context.js';
 import { runtimeTestRun } from './runtime-test-run.js';
 import type { RepoState, RunRef, StepDeps } from './step-deps.js';
@@ -33,6 +35,7 @@ export async function verify(
     exitCode: test.exitCode,
     output: test.output,
   }));
+  if (!test.passed) await guardReflection(deps, journal, input.iteration, test.output);
   const exhausted = !test.passed && input.iteration >= input.maxIterations;
   let feedback = '';
   if (!test.passed) {
@@ -50,4 +53,39 @@ export async function verify(
     exhausted,
     feedback,
   };
+}
+
+/** Durations and counters differ between runs of the same failure; the failure itself does not. */
+const normalise = (output: string) => output.replace(/\d+(\.\d+)?/g, '#');
+
+/**
+ * The recursion guard on reflection: when consecutive iterations fail verification with the same output,
+ * feeding the same reasoning error back again will not help, so the run stops before the iteration limit.
+ */
+async function guardReflection(
+  deps: StepDeps,
+  journal: RunJournal,
+  iteration: number,
+  output: string,
+): Promise<void> {
+  const depth = deps.settings.maxReflectionDepth;
+  if (iteration < depth) return;
+  const outputs: string[] = [];
+  for (let i = iteration - depth + 1; i <= iteration; i++) {
+    const hash =
+      i === iteration ? output : journal.find(`verify-${i}`, 'verification.completed')?.data.output;
+    if (!hash) return;
+    outputs.push(normalise(await deps.artifacts.getText(hash)));
+  }
+  if (outputs.every((o) => o === outputs[0])) {
+    const reason = `the patch loop made no progress: the last ${depth} iterations failed verification with the same output`;
+    await journal.record(`guard:reflection:${iteration}`, 'guard.tripped', stepActor('verify'), {
+      guard: 'reflection',
+      reason,
+    });
+    throw new RunHaltedError(reason, {
+      input: `patch-${iteration}`,
+      hint: 'the agent is not converging; narrow the request or try another model',
+    });
+  }
 }

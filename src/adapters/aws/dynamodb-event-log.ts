@@ -11,6 +11,7 @@ import {
   PutCommand,
   QueryCommand,
   type QueryCommandOutput,
+  UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { EventConflictError } from '../../domain/errors.js';
 import { type NewRunEvent, RunEvent } from '../../domain/events.js';
@@ -185,6 +186,30 @@ export class DynamoEventLog implements EventLog, RecordStore {
     }
   }
 
+  async increment(kind: string, id: string, options: { limit?: number } = {}): Promise<number | undefined> {
+    try {
+      const { Attributes } = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tables.records,
+          Key: { kind, id },
+          UpdateExpression: 'ADD #count :one',
+          ConditionExpression:
+            options.limit === undefined ? undefined : 'attribute_not_exists(#count) OR #count < :limit',
+          ExpressionAttributeNames: { '#count': 'count' },
+          ExpressionAttributeValues: {
+            ':one': 1,
+            ...(options.limit === undefined ? {} : { ':limit': options.limit }),
+          },
+          ReturnValues: 'UPDATED_NEW',
+        }),
+      );
+      return Attributes?.count as number;
+    } catch (error) {
+      if (options.limit !== undefined && error instanceof ConditionalCheckFailedException) return undefined;
+      throw error;
+    }
+  }
+
   async list<T>(kind: string): Promise<T[]> {
     const values: T[] = [];
     let startKey: Record<string, unknown> | undefined;
@@ -197,7 +222,7 @@ export class DynamoEventLog implements EventLog, RecordStore {
           ExclusiveStartKey: startKey,
         }),
       );
-      for (const item of page.Items ?? []) values.push(item.value as T);
+      for (const item of page.Items ?? []) if (item.value !== undefined) values.push(item.value as T);
       startKey = page.LastEvaluatedKey;
     } while (startKey);
     return values;

@@ -1,0 +1,290 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { GantryError } from '../domain/errors.js';
+import { escapeHtml } from './notifications.js';
+import {
+  ApprovalLinkError,
+  type ApprovalLinkLedger,
+  type ApprovalLinkPayload,
+  consumeApprovalLink,
+  verifyApprovalLink,
+} from './signed-links.js';
+
+/** Answers an approval, as `Gantry.decide` does; a GantryError it throws is a refusal shown to the person. */
+export type DecideApproval = (
+  approvalId: string,
+  decision: 'approved' | 'rejected',
+  approver: string,
+  reason: string | undefined,
+) => Promise<unknown>;
+
+export interface ApprovalServerOptions {
+  /** The link signing key (see loadOrCreateSigningKey). */
+  key: Uint8Array;
+  ledger: ApprovalLinkLedger;
+  decide: DecideApproval;
+  /** 0 picks a free port. */
+  port?: number;
+  /** Loopback by default: the links are answered on this machine only. */
+  host?: string;
+  now?: () => Date;
+}
+
+export interface ApprovalServer {
+  /** Where the server listens, such as `http://127.0.0.1:8787`; links are `<url>/approvals/<token>`. */
+  url: string;
+  close(): Promise<void>;
+}
+
+const MAX_BODY_BYTES = 16 * 1024;
+const MAX_REASON_CHARS = 2000;
+
+/** Headers for every answer: the token is in the URL, so it must not leak by referrer, cache or frame. */
+const baseHeaders = {
+  'cache-control': 'no-store',
+  'referrer-policy': 'no-referrer',
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'content-security-policy':
+    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+};
+
+class HttpProblem extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly hint?: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Starts the local endpoint that answers signed approval links. `GET /approvals/:token` only shows
+ * a confirmation page, because mail and chat link scanners fetch links; `POST` verifies the link,
+ * consumes it and decides. `GET /health` answers `{ "status": "ok" }`.
+ *
+ * @example
+ * const server = await startApprovalServer({ key, ledger, decide: (id, d, by, why) => gantry.decide(id, d, by, why) });
+ * const link = approvalLinkUrl(server.url, token);
+ * await server.close();
+ */
+export async function startApprovalServer(options: ApprovalServerOptions): Promise<ApprovalServer> {
+  const now = options.now ?? (() => new Date());
+  const server = createServer((request, response) => {
+    handle(request, response, options, now).catch((error: unknown) => {
+      if (!response.headersSent) {
+        send(request, response, 500, 'internal', 'The answer could not be recorded.', String(error));
+      } else response.destroy();
+    });
+  });
+  server.requestTimeout = 15_000;
+  server.headersTimeout = 10_000;
+  const host = options.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return {
+    url: `http://${shownHost}:${address.port}`,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        server.closeAllConnections();
+      }),
+  };
+}
+
+async function handle(
+  request: IncomingMessage,
+  response: ServerResponse,
+  options: ApprovalServerOptions,
+  now: () => Date,
+): Promise<void> {
+  const path = new URL(request.url ?? '/', 'http://approvals.invalid').pathname;
+  if (path === '/health') {
+    if (request.method !== 'GET' && request.method !== 'HEAD')
+      return methodNotAllowed(request, response, 'GET');
+    return sendJson(response, 200, { status: 'ok' });
+  }
+  const match = /^\/approvals\/([^/]+)$/.exec(path);
+  if (!match) {
+    return send(
+      request,
+      response,
+      404,
+      'not-found',
+      'There is nothing here.',
+      'Open the link from the approval message.',
+    );
+  }
+  let token: string;
+  try {
+    token = decodeURIComponent(match[1] ?? '');
+  } catch {
+    token = '';
+  }
+  try {
+    if (request.method === 'GET' || request.method === 'HEAD') {
+      const payload = verifyApprovalLink(token, options.key, now());
+      return sendHtml(response, 200, confirmationPage(payload));
+    }
+    if (request.method === 'POST') {
+      const reason = await readReason(request);
+      const payload = await consumeApprovalLink(token, options.key, options.ledger, now());
+      const decision = payload.decision === 'approve' ? 'approved' : 'rejected';
+      try {
+        await options.decide(payload.approvalId, decision, payload.approver, reason);
+      } catch (error) {
+        if (error instanceof GantryError) throw new HttpProblem(409, 'refused', error.message, error.hint);
+        throw error;
+      }
+      return answered(request, response, payload, decision, reason);
+    }
+    return methodNotAllowed(request, response, 'GET, POST');
+  } catch (error) {
+    if (error instanceof ApprovalLinkError) {
+      return send(request, response, 403, error.reason, error.message, error.hint);
+    }
+    if (error instanceof HttpProblem)
+      return send(request, response, error.status, error.code, error.message, error.hint);
+    throw error;
+  }
+}
+
+async function readReason(request: IncomingMessage): Promise<string | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request) {
+    size += (chunk as Buffer).byteLength;
+    if (size > MAX_BODY_BYTES) {
+      throw new HttpProblem(
+        413,
+        'too-large',
+        `The request body is over ${MAX_BODY_BYTES} bytes.`,
+        'Give a shorter reason.',
+      );
+    }
+    chunks.push(chunk as Buffer);
+  }
+  const body = Buffer.concat(chunks).toString('utf8');
+  if (!body) return undefined;
+  const type = request.headers['content-type'] ?? '';
+  let reason: unknown;
+  if (type.startsWith('application/json')) {
+    try {
+      reason = (JSON.parse(body) as { reason?: unknown } | null)?.reason;
+    } catch {
+      throw new HttpProblem(
+        400,
+        'bad-body',
+        'The request body is not JSON.',
+        'Send {"reason": "..."} or a form.',
+      );
+    }
+  } else {
+    reason = new URLSearchParams(body).get('reason');
+  }
+  if (typeof reason !== 'string' || !reason.trim()) return undefined;
+  return reason.trim().slice(0, MAX_REASON_CHARS);
+}
+
+function wantsJson(request: IncomingMessage): boolean {
+  const accept = request.headers.accept ?? '';
+  return accept.includes('application/json') && !accept.includes('text/html');
+}
+
+function sendJson(response: ServerResponse, status: number, body: unknown): void {
+  response.writeHead(status, { ...baseHeaders, 'content-type': 'application/json; charset=utf-8' });
+  response.end(JSON.stringify(body));
+}
+
+function sendHtml(response: ServerResponse, status: number, html: string): void {
+  response.writeHead(status, { ...baseHeaders, 'content-type': 'text/html; charset=utf-8' });
+  response.end(html);
+}
+
+function send(
+  request: IncomingMessage,
+  response: ServerResponse,
+  status: number,
+  code: string,
+  message: string,
+  hint?: string,
+): void {
+  if (wantsJson(request)) {
+    sendJson(response, status, { error: code, message, hint });
+    return;
+  }
+  sendHtml(
+    response,
+    status,
+    page(
+      status === 403 ? 'This link cannot be used' : 'Not answered',
+      `<p class="problem">${escapeHtml(message)}</p>${hint ? `<p>${escapeHtml(hint)}</p>` : ''}<p class="code">${escapeHtml(code)}</p>`,
+    ),
+  );
+}
+
+function methodNotAllowed(request: IncomingMessage, response: ServerResponse, allow: string): void {
+  response.setHeader('allow', allow);
+  send(request, response, 405, 'method-not-allowed', `This address answers ${allow} only.`);
+}
+
+function answered(
+  request: IncomingMessage,
+  response: ServerResponse,
+  payload: ApprovalLinkPayload,
+  decision: 'approved' | 'rejected',
+  reason: string | undefined,
+): void {
+  if (wantsJson(request)) {
+    sendJson(response, 200, {
+      approvalId: payload.approvalId,
+      decision,
+      approver: payload.approver,
+      reason,
+    });
+    return;
+  }
+  sendHtml(
+    response,
+    200,
+    page(
+      `Recorded: ${decision}`,
+      `<p>${escapeHtml(payload.approver)} ${decision} <code>${escapeHtml(payload.approvalId)}</code>.</p>` +
+        (reason ? `<p>Reason: ${escapeHtml(reason)}</p>` : '') +
+        '<p>The run goes on from here; this link will not answer again.</p>',
+    ),
+  );
+}
+
+function confirmationPage(payload: ApprovalLinkPayload): string {
+  const verb = payload.decision === 'approve' ? 'Approve' : 'Reject';
+  return page(
+    `${verb} ${payload.approvalId}?`,
+    `<p>You are about to <strong>${verb.toLowerCase()}</strong> <code>${escapeHtml(payload.approvalId)}</code> as <strong>${escapeHtml(payload.approver)}</strong>.</p>` +
+      `<p>This link expires at ${escapeHtml(payload.expiresAt)} and answers once.</p>` +
+      '<form method="post">' +
+      '<label for="reason">Reason (recorded with your decision)</label>' +
+      '<textarea id="reason" name="reason" rows="3" maxlength="2000"></textarea>' +
+      `<button type="submit" class="${payload.decision}">${verb}</button>` +
+      '</form>',
+  );
+}
+
+function page(title: string, body: string): string {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="no-referrer"><title>${escapeHtml(title)} · Gantry</title>
+<style>body{font:16px/1.5 system-ui,sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem;color:#1f2328}
+textarea{width:100%;display:block;margin:.5rem 0 1rem}button{font:inherit;padding:.5rem 1.5rem;border:0;border-radius:6px;color:#fff;cursor:pointer}
+.approve{background:#1f883d}.reject{background:#cf222e}.problem{font-weight:600}.code{color:#59636e;font-size:.875rem}</style>
+</head><body><h1>${escapeHtml(title)}</h1>${body}</body></html>`;
+}
