@@ -86,17 +86,14 @@ describe('a run killed with SIGKILL finishes after a restart, with no duplicated
   });
 
   it('survives a kill at the plan approval gate, and the approval resumes it', async () => {
-    // Prepare: six acceptance criteria make the change broad enough to need plan approval
+    // Prepare: naming six files makes the change broad enough to need plan approval
     const home = await tempHome('gantry-crash-gate-');
     cleanup = home.cleanup;
     const request = YAML.parse(await readFile(exampleRequest, 'utf8')) as Record<string, unknown> & {
-      acceptanceCriteria: string[];
+      description: string;
     };
-    request.acceptanceCriteria.push(
-      'Totals are in integer cents',
-      'Tax is applied after the discount',
-      'The fix is covered by a test',
-    );
+    request.description +=
+      '\nRelated: src/invoice.js, src/money.js, src/server.js, test/invoice.test.js, test/money.test.js, README.md\n';
     request.repository = { name: 'billing-service', path: exampleDir };
     const requestFile = join(home.home, 'broad-request.yaml');
     await writeFile(requestFile, YAML.stringify(request));

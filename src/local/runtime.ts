@@ -19,6 +19,7 @@ import { type ReplayReport, replayRun } from '../evidence/replay.js';
 import { LocalForge } from '../forge/local-forge.js';
 import { SecretRedactor } from '../gateway/redact.js';
 import { loadPriceTable, type RunBudget } from '../policy/budgets.js';
+import { loadCapabilities } from '../policy/capabilities.js';
 import { loadRiskRules } from '../policy/risk-rules.js';
 import type { ModelPort } from '../ports/model.js';
 import type { Sandbox } from '../ports/sandbox.js';
@@ -46,11 +47,11 @@ import { policyVersionOf } from './policy-version.js';
 export const policiesDir = fileURLToPath(new URL('../../policies', import.meta.url));
 const BUCKET = 'gantry-artifacts';
 const AGENT_VERSION = 'gantry-agent/0.1.0';
-const defaultBudget: RunBudget = {
-  maxModelTokens: 200_000,
-  maxToolCalls: 60,
-  maxWallTimeSeconds: 1800,
-  maxCostUsd: 5,
+const fallbackBudget: RunBudget = {
+  maxModelTokens: 20_000,
+  maxToolCalls: 10,
+  maxWallTimeSeconds: 300,
+  maxCostUsd: 0.5,
 };
 
 export interface GantryOptions {
@@ -115,6 +116,7 @@ export class Gantry {
       const artifacts = new S3ArtifactStore(engines.s3, BUCKET);
       const forge = new LocalForge({ root: join(home, 'forge') });
       const riskRules = await loadRiskRules(join(policiesDir, 'risk-rules.yaml'));
+      const capabilities = await loadCapabilities(join(policiesDir, 'capabilities'));
       const settings: StepSettings = {
         workspacesDir: join(home, 'workspaces'),
         evidenceDir: join(home, 'evidence'),
@@ -138,7 +140,9 @@ export class Gantry {
         redactor: SecretRedactor.fromEnvironment(options.env ?? process.env),
         settings,
         prices: await loadPriceTable(join(policiesDir, 'model-prices.yaml')),
-        budgetFor: () => defaultBudget,
+        capabilities,
+        // An unknown capability is rejected by checkRequest; until then the strictest budget applies.
+        budgetFor: (id: string) => capabilities.list().find((c) => c.id === id)?.budgets ?? fallbackBudget,
         now: options.now ?? (() => new Date()),
         onEvent: options.onEvent,
       };

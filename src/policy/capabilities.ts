@@ -9,6 +9,7 @@ import { formatZodIssues, InvalidInputError } from '../domain/errors.js';
 import { type EngineeringRequest, RequestSource } from '../domain/request.js';
 import { AutonomyTier } from '../domain/risk.js';
 import { minimumTierFor } from './autonomy.js';
+import { RunBudget } from './budgets.js';
 
 /** The capability contracts shipped with Gantry. */
 export const defaultCapabilitiesDir = fileURLToPath(new URL('../../policies/capabilities', import.meta.url));
@@ -25,13 +26,9 @@ export const EvidenceRequirement = z.enum([
 export type EvidenceRequirement = z.infer<typeof EvidenceRequirement>;
 
 /** Per-run limits; the runtime enforces them, the model is never asked to. */
-export const CapabilityBudgets = z.strictObject({
-  maxModelTokens: z.int().positive(),
-  maxToolCalls: z.int().positive(),
-  maxWallTimeSeconds: z.int().positive(),
-  maxCostUsd: z.number().positive(),
-});
-export type CapabilityBudgets = z.infer<typeof CapabilityBudgets>;
+/** A run's budgets under this capability: the single definition lives with the budget guard. */
+export const CapabilityBudgets = RunBudget;
+export type CapabilityBudgets = RunBudget;
 
 const glob = z.string().trim().min(1);
 

@@ -80,7 +80,12 @@ export async function createPlan(
     const risk = journal.find('risk', 'risk.classified');
     if (!risk) throw new Error(`run ${input.run.runId} has no risk classification`);
     const context = JSON.parse(await deps.artifacts.getText(input.repo.context)) as RepositoryContext;
-    const plan = planFor(requestOf(journal), risk.data, context, deps.settings.maxPatchIterations);
+    const request = requestOf(journal);
+    const iterations = Math.min(
+      deps.settings.maxPatchIterations,
+      deps.capabilities.get(request.capability).maxPatchIterations,
+    );
+    const plan = planFor(request, risk.data, context, iterations);
     return { artifact: await deps.artifacts.put(JSON.stringify(plan), 'application/json'), plan };
   });
   return { maxPatchIterations: created.plan.maxPatchIterations, artifact: created.artifact };

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { RunEvent } from '../domain/events.js';
 import type { SecretRedactor } from '../gateway/redact.js';
 import type { PriceTable, RunBudget } from '../policy/budgets.js';
+import type { CapabilityRegistry } from '../policy/capabilities.js';
 import type { RiskRules } from '../policy/risk-rules.js';
 import type { ArtifactStore } from '../ports/artifacts.js';
 import type { EventLog, RecordStore } from '../ports/event-log.js';
@@ -35,6 +36,7 @@ export interface StepDeps {
   sandbox: Sandbox;
   model: ModelPort;
   riskRules: RiskRules;
+  capabilities: CapabilityRegistry;
   policyVersion: string;
   redactor: SecretRedactor;
   settings: StepSettings;

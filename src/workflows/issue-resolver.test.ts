@@ -23,16 +23,39 @@ describe('issue resolver definition', () => {
   });
 
   it('reaches Completed only through the evidence check and the pull request', () => {
-    // Prepare
-    const states = buildIssueResolver().States;
-    const into = (target: string) =>
-      Object.entries(states)
-        .filter(([, s]) => JSON.stringify(s).includes(`"${target}"`))
-        .map(([name]) => name);
-    // Assess
-    expect(into('Completed')).toEqual(['CompleteRun']);
-    expect(into('CompleteRun')).toEqual(['OpenPullRequest']);
-    expect(into('OpenPullRequest')).toEqual(['EvidenceComplete?']);
+    // Prepare: the transitions of the state machine as a graph
+    const definition = buildIssueResolver();
+    const edges = (name: string): string[] => {
+      const state = definition.States[name];
+      if (!state) return [];
+      const targets = JSON.stringify(state).match(/"(?:Next|Default)":"[^"]+"/g) ?? [];
+      return targets.map((t) => t.split('":"')[1]?.slice(0, -1) ?? '');
+    };
+    const reachable = (without: string) => {
+      const seen = new Set<string>();
+      const stack = [definition.StartAt];
+      while (stack.length) {
+        const name = stack.pop() as string;
+        if (seen.has(name) || name === without) continue;
+        seen.add(name);
+        stack.push(...edges(name));
+      }
+      return seen;
+    };
+    // Assess: remove either checkpoint and Completed can no longer be reached
+    expect(reachable('none').has('Completed')).toBe(true);
+    expect(reachable('EvidenceComplete?').has('Completed')).toBe(false);
+    expect(reachable('OpenPullRequest').has('Completed')).toBe(false);
+    expect(edges('OpenPullRequest').sort()).toEqual(['CompleteRun', 'RecordFailure']);
+  });
+
+  it('routes an unanswered gate past its deadline to a rejection, not a failure', () => {
+    const gate = buildIssueResolver().States.AwaitPlanApproval;
+    expect(gate && 'Catch' in gate && gate.Catch?.[0]).toEqual({
+      ErrorEquals: ['States.Timeout'],
+      Next: 'RecordExpiry',
+      ResultPath: '$.error',
+    });
   });
 
   it('maps every task to a known step', () => {

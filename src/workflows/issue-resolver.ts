@@ -61,6 +61,51 @@ function step(
 }
 
 /**
+ * A gate: a Choice that skips it when the risk does not ask for it, the `.waitForTaskToken` task whose
+ * token a person's answer resumes, and a Choice on the answer. A rejection, or no answer before the
+ * deadline, ends the run as rejected with the reason.
+ */
+function gate(
+  arn: FunctionArnResolver,
+  options: { name: string; kind: string; requiredWhen: string; next: string; timeoutSeconds: number },
+): Record<string, State> {
+  const { name, kind, requiredWhen, next } = options;
+  const result = `$.approvals.${kind.replace(/-(\w)/g, (_, c: string) => c.toUpperCase())}`;
+  return {
+    [`${name}Required?`]: {
+      Type: 'Choice',
+      Choices: [{ Variable: requiredWhen, BooleanEquals: true, Next: `Await${name}` }],
+      Default: next,
+    },
+    [`Await${name}`]: {
+      Type: 'Task',
+      Comment: `Gate (${kind}): the execution waits until a person answers; the task token resumes it.`,
+      Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
+      Parameters: {
+        FunctionName: arn('requestApproval'),
+        Payload: { ...run, kind, state: `Await${name}`, 'taskToken.$': '$$.Task.Token' },
+      },
+      ResultPath: result,
+      TimeoutSeconds: options.timeoutSeconds,
+      Catch: [{ ErrorEquals: ['States.Timeout'], Next: 'RecordExpiry', ResultPath: '$.error' }, ...onFailure],
+      Next: `${name}Granted?`,
+    },
+    [`${name}Granted?`]: {
+      Type: 'Choice',
+      Choices: [{ Variable: `${result}.decision`, StringEquals: 'approved', Next: next }],
+      Default: `Record${name}Refusal`,
+    },
+    [`Record${name}Refusal`]: step(arn, 'finishRun', {
+      Parameters: { ...run, outcome: 'rejected', [`reason.$`]: `${result}.reason` },
+      ResultPath: '$.outcome',
+      Next: 'Rejected',
+    }),
+  };
+}
+
+const DAY = 24 * 3600;
+
+/**
  * The issue-resolver lifecycle in Amazon States Language (JSONPath). The same definition is deployed to
  * Step Functions and run locally by aws-local-stepfunctions; the workflow only decides, steps do the I/O.
  *
@@ -87,40 +132,34 @@ export function buildIssueResolver(arn: FunctionArnResolver = localFunctionArn):
       ResultPath: '$.outcome',
       Next: 'Rejected',
     }),
-    ClassifyRisk: step(arn, 'classifyRisk', { Parameters: run, ResultPath: '$.risk', Next: 'MapRepository' }),
+    ClassifyRisk: step(arn, 'classifyRisk', {
+      Parameters: run,
+      ResultPath: '$.risk',
+      Next: 'AutonomyAllowsChange?',
+    }),
+    'AutonomyAllowsChange?': {
+      Type: 'Choice',
+      Comment: 'At autonomy tier 0 (advisory) Gantry may not change code: the run ends with its reason.',
+      Choices: [{ Variable: '$.risk.autonomyTier', NumericGreaterThanEquals: 1, Next: 'MapRepository' }],
+      Default: 'RecordAdvisoryOnly',
+    },
+    RecordAdvisoryOnly: step(arn, 'finishRun', {
+      Parameters: { ...run, outcome: 'rejected', 'reason.$': '$.risk.autonomyReason' },
+      ResultPath: '$.outcome',
+      Next: 'Rejected',
+    }),
     MapRepository: step(arn, 'mapRepository', { Parameters: run, ResultPath: '$.repo', Next: 'CreatePlan' }),
     CreatePlan: step(arn, 'createPlan', {
       Parameters: { ...run, 'repo.$': '$.repo' },
       ResultPath: '$.plan',
       Next: 'PlanApprovalRequired?',
     }),
-    'PlanApprovalRequired?': {
-      Type: 'Choice',
-      Choices: [{ Variable: '$.risk.planApproval', BooleanEquals: true, Next: 'AwaitPlanApproval' }],
-      Default: 'StartPatchLoop',
-    },
-    AwaitPlanApproval: {
-      Type: 'Task',
-      Comment: 'Gate: the execution waits until a person answers the approval; its token resumes it.',
-      Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
-      Parameters: {
-        FunctionName: arn('requestApproval'),
-        Payload: { ...run, kind: 'plan', state: 'AwaitPlanApproval', 'taskToken.$': '$$.Task.Token' },
-      },
-      ResultPath: '$.planApproval',
-      TimeoutSeconds: 7 * 24 * 3600,
-      Catch: onFailure,
-      Next: 'PlanApproved?',
-    },
-    'PlanApproved?': {
-      Type: 'Choice',
-      Choices: [{ Variable: '$.planApproval.decision', StringEquals: 'approved', Next: 'StartPatchLoop' }],
-      Default: 'RecordPlanRejection',
-    },
-    RecordPlanRejection: step(arn, 'finishRun', {
-      Parameters: { ...run, outcome: 'rejected', 'reason.$': '$.planApproval.reason' },
-      ResultPath: '$.outcome',
-      Next: 'Rejected',
+    ...gate(arn, {
+      name: 'PlanApproval',
+      kind: 'plan',
+      requiredWhen: '$.risk.approvals.plan',
+      next: 'StartPatchLoop',
+      timeoutSeconds: 3 * DAY,
     }),
     StartPatchLoop: {
       Type: 'Pass',
@@ -179,9 +218,30 @@ export function buildIssueResolver(arn: FunctionArnResolver = localFunctionArn):
     }),
     'EvidenceComplete?': {
       Type: 'Choice',
-      Choices: [{ Variable: '$.evidence.complete', BooleanEquals: true, Next: 'OpenPullRequest' }],
+      Choices: [{ Variable: '$.evidence.complete', BooleanEquals: true, Next: 'CodeOwnerApprovalRequired?' }],
       Default: 'RecordIncompleteEvidence',
     },
+    ...gate(arn, {
+      name: 'CodeOwnerApproval',
+      kind: 'code-owner',
+      requiredWhen: '$.risk.approvals.codeOwner',
+      next: 'SecurityOwnerApprovalRequired?',
+      timeoutSeconds: 3 * DAY,
+    }),
+    ...gate(arn, {
+      name: 'SecurityOwnerApproval',
+      kind: 'security-owner',
+      requiredWhen: '$.risk.approvals.securityOwner',
+      next: 'DomainOwnerApprovalRequired?',
+      timeoutSeconds: 3 * DAY,
+    }),
+    ...gate(arn, {
+      name: 'DomainOwnerApproval',
+      kind: 'domain-owner',
+      requiredWhen: '$.risk.approvals.domainOwner',
+      next: 'OpenPullRequest',
+      timeoutSeconds: 3 * DAY,
+    }),
     RecordIncompleteEvidence: step(arn, 'finishRun', {
       Parameters: { ...run, outcome: 'failed', 'reason.$': '$.evidence.reason' },
       ResultPath: '$.outcome',
@@ -196,6 +256,16 @@ export function buildIssueResolver(arn: FunctionArnResolver = localFunctionArn):
       Parameters: { ...run, outcome: 'completed', 'pr.$': '$.pr' },
       ResultPath: '$.outcome',
       Next: 'Completed',
+    }),
+    RecordExpiry: step(arn, 'finishRun', {
+      Comment: 'Nobody answered a gate before its deadline: the run ends rejected, saying so.',
+      Parameters: {
+        ...run,
+        outcome: 'rejected',
+        reason: 'an approval gate expired before anyone answered it',
+      },
+      ResultPath: '$.outcome',
+      Next: 'Rejected',
     }),
     RecordFailure: {
       Type: 'Task',
