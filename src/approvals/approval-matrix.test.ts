@@ -70,9 +70,9 @@ describe('approver matrix', () => {
     // Act / Assess
     await expect(loadApproverMatrix(file)).rejects.toThrow(InvalidInputError);
     await expect(loadApproverMatrix(file)).rejects.toThrow(/approvers\.yaml is not valid: .*securityOwner/);
-    expect(() =>
-      parseApproverMatrix('reviewers: [sam]\nexpiry: { default: 2 days }\n', 'inline'),
-    ).toThrow(/expiry\.default: a duration is a whole number/);
+    expect(() => parseApproverMatrix('reviewers: [sam]\nexpiry: { default: 2 days }\n', 'inline')).toThrow(
+      /expiry\.default: a duration is a whole number/,
+    );
   });
 
   it('gives a plan approval to reviewers and the repository-wide owners, never to the requester', () => {

@@ -112,14 +112,23 @@ describe('approval link server', () => {
     // Act
     const first = await fetch(url, { method: 'POST', headers: form, body: 'reason=rounding+looks+wrong' });
     const firstPage = await first.text();
-    const second = await fetch(url, { method: 'POST', headers: { ...form, ...asJson }, body: 'reason=again' });
+    const second = await fetch(url, {
+      method: 'POST',
+      headers: { ...form, ...asJson },
+      body: 'reason=again',
+    });
     // Assess
     expect(first.status).toBe(200);
     expect(firstPage).toContain('sam rejected');
     expect(second.status).toBe(403);
     expect(await second.json()).toMatchObject({ error: 'replayed' });
     expect(decisions).toEqual([
-      { approvalId: 'apv-0123456789ab', decision: 'rejected', approver: 'sam', reason: 'rounding looks wrong' },
+      {
+        approvalId: 'apv-0123456789ab',
+        decision: 'rejected',
+        approver: 'sam',
+        reason: 'rounding looks wrong',
+      },
     ]);
   });
 
@@ -144,7 +153,10 @@ describe('approval link server', () => {
     const post = await fetch(url, { method: 'POST', headers: asJson });
     // Assess
     expect(post.status).toBe(403);
-    expect(await post.json()).toMatchObject({ error: 'expired', message: expect.stringContaining('expired at') });
+    expect(await post.json()).toMatchObject({
+      error: 'expired',
+      message: expect.stringContaining('expired at'),
+    });
     expect(decisions).toEqual([]);
   });
 
@@ -159,7 +171,10 @@ describe('approval link server', () => {
     });
     // Assess
     expect(response.status).toBe(409);
-    expect(await response.json()).toMatchObject({ error: 'refused', message: expect.stringContaining('already') });
+    expect(await response.json()).toMatchObject({
+      error: 'refused',
+      message: expect.stringContaining('already'),
+    });
     expect(decisions.map((d) => d.approver)).toEqual(['sam']);
   });
 

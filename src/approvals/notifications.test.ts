@@ -96,9 +96,9 @@ describe('Slack approval message', () => {
 
   it('refuses a button URL that is not http or https', () => {
     // Act / Assess
-    expect(() =>
-      renderSlackApproval(approval, message({ approveUrl: 'javascript:alert(1)' })),
-    ).toThrow(InvalidInputError);
+    expect(() => renderSlackApproval(approval, message({ approveUrl: 'javascript:alert(1)' }))).toThrow(
+      InvalidInputError,
+    );
   });
 
   it('keeps a very long escaped title within Slack limits without cutting an entity in half', () => {
@@ -115,7 +115,10 @@ describe('Slack approval message', () => {
 describe('email approval message', () => {
   it('keeps the subject on one line, whatever the title holds', () => {
     // Act
-    const email = renderEmailApproval(approval, message({ runTitle: 'Fix totals\r\nBcc: everyone@example.com' }));
+    const email = renderEmailApproval(
+      approval,
+      message({ runTitle: 'Fix totals\r\nBcc: everyone@example.com' }),
+    );
     // Assess
     expect(email.subject).toBe('[Gantry] code-owner approval needed: Fix totals Bcc: everyone@example.com');
     expect(email.subject).not.toMatch(/[\r\n]/);
@@ -131,13 +134,18 @@ describe('email approval message', () => {
       '<a href="http://127.0.0.1:8787/approvals/yes.sig" style="color:#1f883d;font-weight:600">Approve (link expires 2026-11-24 12:00 UTC)</a>',
     );
     expect(email.html).toContain('Reject (link expires 2026-11-24 12:00 UTC)</a>');
-    expect(email.text).toContain('Approve (link expires 2026-11-24 12:00 UTC): http://127.0.0.1:8787/approvals/yes.sig');
+    expect(email.text).toContain(
+      'Approve (link expires 2026-11-24 12:00 UTC): http://127.0.0.1:8787/approvals/yes.sig',
+    );
     expect(email.text).toContain('- Money moves here. (domain.payments)');
   });
 
   it('escapes quotes in link addresses so an attribute cannot be broken out of', () => {
     // Act
-    const email = renderEmailApproval(approval, message({ rejectUrl: 'http://127.0.0.1:8787/approvals/x"onmouseover="y' }));
+    const email = renderEmailApproval(
+      approval,
+      message({ rejectUrl: 'http://127.0.0.1:8787/approvals/x"onmouseover="y' }),
+    );
     // Assess
     expect(email.html).not.toContain('"onmouseover');
   });

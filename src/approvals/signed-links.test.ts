@@ -84,7 +84,14 @@ describe('signed approval links', () => {
   it('calls anything that is not a signed token malformed', () => {
     // Prepare
     const token = signApprovalLink(payload(), key);
-    const samples = ['', 'abc', `${token}.extra`, `${token.split('.')[0]}.`, `${token.slice(0, -4)}`, 'a b.c'];
+    const samples = [
+      '',
+      'abc',
+      `${token}.extra`,
+      `${token.split('.')[0]}.`,
+      `${token.slice(0, -4)}`,
+      'a b.c',
+    ];
     // Act
     const failures = samples.map((sample) => failureOf(() => verifyApprovalLink(sample, key, now)));
     // Assess
@@ -99,7 +106,9 @@ describe('signed approval links', () => {
 
   it('puts the token in the approvals path of the server URL', () => {
     // Act / Assess
-    expect(approvalLinkUrl('http://127.0.0.1:8787/', 'abc.def')).toBe('http://127.0.0.1:8787/approvals/abc.def');
+    expect(approvalLinkUrl('http://127.0.0.1:8787/', 'abc.def')).toBe(
+      'http://127.0.0.1:8787/approvals/abc.def',
+    );
   });
 });
 

@@ -48,6 +48,8 @@ export function describeEvent(event: RunEvent): string {
       return `step ${event.data.step} done`;
     case 'run.state':
       return `run ${event.data.state}${event.data.reason ? `: ${event.data.reason}` : ''}`;
+    case 'policy.decided':
+      return `policy ${event.data.decision.decision}s ${event.data.decision.action} (${event.data.decision.determiningPolicies.join(', ') || 'no policy'})`;
     case 'guard.tripped':
       return `GUARD ${event.data.guard}: ${event.data.reason}`;
     case 'kill-switch.changed':

@@ -109,6 +109,7 @@ export const runEventData = {
     body: Sha256,
   }),
   'step.completed': z.strictObject({ step: z.string(), output: Sha256 }),
+  'policy.decided': z.strictObject({ decision: PolicyDecision }),
   'guard.tripped': z.strictObject({
     guard: z.enum(['budget', 'loop', 'reflection', 'kill-switch', 'daily-cap']),
     reason: z.string(),

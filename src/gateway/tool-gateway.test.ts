@@ -12,6 +12,7 @@ import type { RunEvent } from '../domain/events.js';
 import type { Actor } from '../domain/run.js';
 import { RunJournal } from '../evidence/run-journal.js';
 import { type LocalEngines, startLocalEngines } from '../local/engines.js';
+import { CedarPolicyEngine } from '../policy/cedar-engine.js';
 import type { Sandbox } from '../ports/sandbox.js';
 import { createSandbox } from '../sandbox/create-sandbox.js';
 import { SecretRedactor } from './redact.js';
@@ -31,6 +32,8 @@ describe('ToolGateway on the local engines and a real sandbox', () => {
   let artifacts: S3ArtifactStore;
   let sandbox: Sandbox;
   let runCounter = 0;
+  let policy: CedarPolicyEngine;
+  let autonomyTier = 3;
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'gantry-gateway-'));
@@ -40,6 +43,7 @@ describe('ToolGateway on the local engines and a real sandbox', () => {
     log = new DynamoEventLog(engines.dynamo, defaultTableNames());
     artifacts = new S3ArtifactStore(engines.s3, 'artifacts');
     sandbox = await createSandbox();
+    policy = await CedarPolicyEngine.load();
 
     workspace = join(dir, 'workspace');
     await mkdir(join(workspace, 'src'), { recursive: true });
@@ -67,6 +71,33 @@ describe('ToolGateway on the local engines and a real sandbox', () => {
       limits: { wallTimeMs: 20_000 },
       agent,
       maxIdenticalCalls: 3,
+      policy,
+      frame: {
+        principal: {
+          agent: 'gantry-agent/test',
+          capability: 'low-risk-bugfix',
+          capabilityVersion: '1.0.0',
+          allowedActions: [
+            'inspect',
+            'run_tests',
+            'run_command',
+            'edit_files',
+            'create_branch',
+            'open_pr',
+            'finish',
+          ],
+          forbiddenActions: ['merge', 'deploy', 'read_secret', 'network_egress'],
+        },
+        repository: 'billing',
+        context: () => ({
+          riskTier: 'low',
+          autonomyTier,
+          runState: 'running',
+          evidence: { reproduced: false, verified: false, evidenceComplete: false, approvals: [] },
+        }),
+      },
+      mayEdit: (path) => !path.startsWith('vendor/'),
+      beforeCall: async () => {},
     });
     return { journal, gateway };
   }
@@ -99,11 +130,11 @@ describe('ToolGateway on the local engines and a real sandbox', () => {
     ]);
     const authorized = events.find((e) => e.type === 'tool.authorized');
     expect(authorized?.type === 'tool.authorized' && authorized.data.decision).toMatchObject({
-      action: 'read_file',
-      resource: 'src/invoice.js',
+      action: 'inspect',
+      resource: 'billing:src/invoice.js',
       decision: 'allow',
-      policyVersion,
-      determiningPolicies: ['tool.read_file'],
+      policyVersion: policy.version,
+      determiningPolicies: ['base.inspect'],
     });
     const executed = events.find((e) => e.type === 'tool.executed');
     if (executed?.type !== 'tool.executed') throw new Error('no tool.executed event');
@@ -259,5 +290,36 @@ describe('ToolGateway on the local engines and a real sandbox', () => {
       expect(stored).not.toContain(configuredSecret);
     }
     expect(JSON.stringify(events)).not.toContain(configuredSecret);
+  });
+  it('lets Cedar decide what the rules allow: protected paths, autonomy tier and the contract', async () => {
+    // Prepare
+    const { journal, gateway } = await open(`run-cedar-${++runCounter}`);
+    // Act
+    const ci = await gateway.call(
+      { id: 'p1', name: 'edit_file', input: { path: '.github/workflows/ci.yml', replace: 'x' } },
+      'patch-1:t1',
+    );
+    const vendor = await gateway.call(
+      { id: 'p2', name: 'edit_file', input: { path: 'vendor/lib.js', replace: 'x' } },
+      'patch-1:t1',
+    );
+    autonomyTier = 0;
+    const advisory = await gateway.call(
+      { id: 'p3', name: 'edit_file', input: { path: 'src/invoice.js', replace: 'x' } },
+      'patch-1:t1',
+    );
+    const read = await gateway.call(
+      { id: 'p4', name: 'read_file', input: { path: 'src/invoice.js' } },
+      'patch-1:t1',
+    );
+    autonomyTier = 3;
+    // Assess
+    const denied = journal
+      .events()
+      .flatMap((e) => (e.type === 'tool.denied' ? [e.data.decision.determiningPolicies] : []));
+    expect(denied).toEqual([['forbid.ci-workflows'], ['capability.editable-paths'], []]);
+    expect([ci.ok, vendor.ok, advisory.ok, read.ok]).toEqual([false, false, false, true]);
+    expect(advisory.output).toMatch(/no policy permits edit_files/);
+    await expect(readFile(join(workspace, '.github/workflows/ci.yml'), 'utf8')).rejects.toThrow();
   });
 });

@@ -1,12 +1,14 @@
 import { ulid } from 'ulid';
 import type { z } from 'zod';
 import { sha256Hex } from '../adapters/aws/s3-artifact-store.js';
+import { toolActions } from '../domain/actions.js';
 import { formatZodIssues, RunHaltedError } from '../domain/errors.js';
-import type { PolicyDecision } from '../domain/policy.js';
+import type { AuthorizationRequest, PolicyDecision } from '../domain/policy.js';
 import type { Actor } from '../domain/run.js';
 import { type ToolCall, type ToolName, type ToolResult, toolInputSchemas } from '../domain/tools.js';
 import type { RunJournal } from '../evidence/run-journal.js';
 import type { ArtifactStore } from '../ports/artifacts.js';
+import type { PolicyEngine } from '../ports/policy.js';
 import type { Sandbox, SandboxLimits, SandboxResult } from '../ports/sandbox.js';
 import { checkCommand } from './command-rules.js';
 import type { SecretRedactor } from './redact.js';
@@ -24,6 +26,18 @@ export interface GatewaySettings {
   agent: Actor;
   /** The same call with the same arguments this many times in one phase ends the run as a loop. */
   maxIdenticalCalls: number;
+  /** Cedar, asked about every call that passes the gateway's own rules. */
+  policy: PolicyEngine;
+  /** Who acts, in which repository, and the run's context at the moment of the call. */
+  frame: {
+    principal: AuthorizationRequest['principal'];
+    repository: string;
+    context: () => AuthorizationRequest['context'];
+  };
+  /** The capability contract's editable paths, when it narrows them. */
+  mayEdit: (path: string) => boolean;
+  /** Runs before every call that is not a replay: the budget guard. */
+  beforeCall: () => Promise<void>;
 }
 
 type Inputs = { [K in ToolName]: z.infer<(typeof toolInputSchemas)[K]> };
@@ -75,6 +89,7 @@ export class ToolGateway {
       };
     }
     this.detectLoop(call.name, argsJson, scope, key);
+    await this.settings.beforeCall();
     const denied = this.journal.find(`${key}:denied`, 'tool.denied');
     if (denied)
       return { callId: call.id, ok: false, output: deniedMessage(denied.data.decision), truncated: false };
@@ -136,6 +151,11 @@ export class ToolGateway {
       truncated: execution.truncated ?? false,
       ...(decision.tool === 'finish' ? { finish: decision.input as Inputs['finish'] } : {}),
     };
+  }
+
+  /** The gateway's decision on a call, without recording or running it (benchmarks, dry runs). */
+  async authorize(call: ToolCall): Promise<PolicyDecision> {
+    return (await this.decide(call)).verdict;
   }
 
   /** Ends the run when the agent keeps asking for the very same call: it is stuck, not working. */
@@ -211,9 +231,29 @@ export class ToolGateway {
         return deny('tests.none', 'the repository map found no test command; pass argv');
       }
     }
-    const resource = paths[0]?.relative ?? argv?.join(' ') ?? '*';
+    if (tool === 'edit_file' && paths[0] && !this.settings.mayEdit(paths[0].relative)) {
+      return deny(
+        'capability.editable-paths',
+        `the ${this.settings.frame.principal.capability} capability may not edit ${paths[0].relative}`,
+        paths[0].relative,
+      );
+    }
+    const testArgv =
+      tool === 'run_tests' ? ((input as Inputs['run_tests']).argv ?? this.settings.testCommand) : undefined;
+    const cedar = this.settings.policy.decide({
+      principal: this.settings.frame.principal,
+      action: toolActions[tool],
+      resource: {
+        repository: this.settings.frame.repository,
+        ...(paths[0] ? { path: paths[0].relative } : {}),
+        ...(argv || testArgv ? { command: (argv ?? testArgv ?? []).join(' ') } : {}),
+      },
+      context: this.settings.frame.context(),
+    });
+    if (cedar.decision === 'deny')
+      return { verdict: cedar, tool: 'finish', input: {} as Inputs[ToolName], paths: [] };
     return {
-      verdict: verdict('allow', `tool.${tool}`, `${tool} passed schema, path and command rules`, resource),
+      verdict: cedar,
       tool,
       input,
       paths,

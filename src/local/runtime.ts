@@ -20,6 +20,7 @@ import { LocalForge } from '../forge/local-forge.js';
 import { SecretRedactor } from '../gateway/redact.js';
 import { loadPriceTable, type RunBudget } from '../policy/budgets.js';
 import { loadCapabilities } from '../policy/capabilities.js';
+import { CedarPolicyEngine } from '../policy/cedar-engine.js';
 import { loadRiskRules } from '../policy/risk-rules.js';
 import type { ModelPort } from '../ports/model.js';
 import type { Sandbox } from '../ports/sandbox.js';
@@ -141,6 +142,7 @@ export class Gantry {
         settings,
         prices: await loadPriceTable(join(policiesDir, 'model-prices.yaml')),
         capabilities,
+        policy: await CedarPolicyEngine.load(join(policiesDir, 'cedar')),
         // An unknown capability is rejected by checkRequest; until then the strictest budget applies.
         budgetFor: (id: string) => capabilities.list().find((c) => c.id === id)?.budgets ?? fallbackBudget,
         now: options.now ?? (() => new Date()),

@@ -108,7 +108,9 @@ export class CedarPolicyEngine {
     const schemaFile = path.join(directory, schemaFileName);
     const actions = schemaActions(files.schemaText, schemaFile);
     const policies = splitPolicies(files.policyFiles, directory);
-    const staticPolicies = Object.fromEntries([...policies.values()].map((policy) => [policy.id, policy.text]));
+    const staticPolicies = Object.fromEntries(
+      [...policies.values()].map((policy) => [policy.id, policy.text]),
+    );
     validatePolicies(files.schemaText, staticPolicies, policies, directory);
 
     engineCount += 1;
@@ -117,10 +119,13 @@ export class CedarPolicyEngine {
     const policySetId = `gantry-policies-${instance}`;
     const schemaAnswer = preparseSchema(schemaName, files.schemaText);
     if (schemaAnswer.type === 'failure') {
-      throw new InvalidInputError(`Cedar schema ${schemaFile} could not be pre-parsed: ${describeErrors(schemaAnswer.errors)}`, {
-        input: schemaFile,
-        hint: policiesHint,
-      });
+      throw new InvalidInputError(
+        `Cedar schema ${schemaFile} could not be pre-parsed: ${describeErrors(schemaAnswer.errors)}`,
+        {
+          input: schemaFile,
+          hint: policiesHint,
+        },
+      );
     }
     const policyAnswer = preparsePolicySet(policySetId, { staticPolicies });
     if (policyAnswer.type === 'failure') {
@@ -312,11 +317,14 @@ async function readPolicyDirectory(directory: string): Promise<LoadedFiles> {
   try {
     names = await readdir(directory);
   } catch (cause) {
-    throw new InvalidInputError(`Cannot read the Cedar policy directory ${directory}: ${(cause as Error).message}`, {
-      input: directory,
-      hint: policiesHint,
-      cause,
-    });
+    throw new InvalidInputError(
+      `Cannot read the Cedar policy directory ${directory}: ${(cause as Error).message}`,
+      {
+        input: directory,
+        hint: policiesHint,
+        cause,
+      },
+    );
   }
   const cedarNames = names.filter((name) => name.endsWith('.cedar')).sort();
   if (cedarNames.length === 0) {
@@ -379,18 +387,16 @@ function schemaActions(schemaText: string, schemaFile: string): Set<string> {
   return new Set(actions);
 }
 
-function splitPolicies(
-  policyFiles: LoadedFiles['policyFiles'],
-  directory: string,
-): Map<string, CedarPolicy> {
+function splitPolicies(policyFiles: LoadedFiles['policyFiles'], directory: string): Map<string, CedarPolicy> {
   const policies = new Map<string, CedarPolicy>();
   for (const { file, text } of policyFiles) {
     const filePath = path.join(directory, file);
     const parts = policySetTextToParts(text);
     if (parts.type === 'failure') {
+      const start = parts.errors[0]?.sourceLocations?.[0]?.start;
       throw new InvalidInputError(
         `Cedar policy file ${filePath} does not parse: ${describeErrors(parts.errors, text)}`,
-        { input: filePath, hint: policiesHint },
+        { input: start === undefined ? filePath : `${filePath}:${lineAt(text, start)}`, hint: policiesHint },
       );
     }
     if (parts.policy_templates.length > 0) {
@@ -483,7 +489,8 @@ function describeErrors(errors: DetailedError[], sourceText?: string): string {
   return errors
     .map((error) => {
       const start = error.sourceLocations?.[0]?.start;
-      const where = sourceText !== undefined && start !== undefined ? `line ${lineAt(sourceText, start)}: ` : '';
+      const where =
+        sourceText !== undefined && start !== undefined ? `line ${lineAt(sourceText, start)}: ` : '';
       const label = error.sourceLocations?.[0]?.label;
       return `${where}${error.message}${label ? ` (${label})` : ''}${error.help ? `; ${error.help}` : ''}`;
     })

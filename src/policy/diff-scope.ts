@@ -344,19 +344,20 @@ function apiChangeMessage(
   const added = difference.added.filter((name) => !renamedTo.has(name));
   const found: string[] = [];
   const todo: string[] = [];
-  if (renames.length) {
-    found.push(`renamed exports ${renames.map(([from, to]) => `${from} to ${to}`).join(', ')}`);
-    todo.push(`export them under their old names again (${renames.map(([from]) => from).join(', ')})`);
+  for (const [from, to] of renames) {
+    found.push(`renamed export ${from} to ${to} (same signature, new name)`);
+    todo.push(`export ${to} as ${from} again`);
   }
   if (removed.length) {
     found.push(`removed exports ${names(removed)}`);
     todo.push(`put back the exports ${names(removed)}`);
   }
-  if (difference.changed.length) {
-    const details = difference.changed.map(
-      (name) => `${name} was \`${clip(before.get(name))}\`, now \`${clip(after.get(name))}\``,
+  for (const name of difference.changed) {
+    found.push(
+      `changed the exported signature of ${name} from \`${clip(before.get(name))}\` to \`${clip(after.get(name))}\``,
     );
-    found.push(`changed the exported signature of ${details.join('; ')}`);
+  }
+  if (difference.changed.length) {
     todo.push(`restore the exported signature of ${names(difference.changed)} in ${path}`);
   }
   if (added.length) {
@@ -365,8 +366,8 @@ function apiChangeMessage(
     );
     todo.push(`make ${names(added)} module-private instead of exported`);
   }
-  const created = file.status === 'added' ? ` is a new file that` : '';
-  return `${path}${created} ${found.join('; ')}. To fix it: ${todo.join(', ')}; or ask for a request without this constraint.`;
+  const subject = file.status === 'added' ? `${path} is a new file that` : `In ${path}, the change`;
+  return `${subject} ${found.join('; ')}. To fix it: ${todo.join('; ')}. Or ask for a request without this constraint.`;
 }
 
 /** An export that disappeared while one with the same signature appeared was renamed. */

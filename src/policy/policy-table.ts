@@ -7,7 +7,9 @@ import { AuthorizationRequest } from '../domain/policy.js';
 import type { CedarPolicyEngine } from './cedar-engine.js';
 
 /** The decision table shipped beside the Cedar policies. */
-export const defaultPolicyTablePath = fileURLToPath(new URL('../../policies/cedar/tests.yaml', import.meta.url));
+export const defaultPolicyTablePath = fileURLToPath(
+  new URL('../../policies/cedar/tests.yaml', import.meta.url),
+);
 
 const PlainObject = z.record(z.string(), z.unknown());
 
@@ -103,8 +105,7 @@ export async function runPolicyTable(
     const decision = engine.decide(testCase.request);
     for (const id of decision.determiningPolicies) determined.add(id);
     const sameDeterminers =
-      testCase.determinedBy === undefined ||
-      sameMembers(testCase.determinedBy, decision.determiningPolicies);
+      testCase.determinedBy === undefined || sameMembers(testCase.determinedBy, decision.determiningPolicies);
     return {
       name: testCase.name,
       expected: testCase.expect,
@@ -134,16 +135,21 @@ export async function runPolicyTable(
  * const cases = await loadPolicyTable('policies/cedar/tests.yaml');
  * cases[0]?.request.context.autonomyTier; // 0
  */
-export async function loadPolicyTable(file: string = defaultPolicyTablePath): Promise<ResolvedPolicyTableCase[]> {
+export async function loadPolicyTable(
+  file: string = defaultPolicyTablePath,
+): Promise<ResolvedPolicyTableCase[]> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch (cause) {
-    throw new InvalidInputError(`Cannot read the policy decision table ${file}: ${(cause as Error).message}`, {
-      input: file,
-      hint: tableHint,
-      cause,
-    });
+    throw new InvalidInputError(
+      `Cannot read the policy decision table ${file}: ${(cause as Error).message}`,
+      {
+        input: file,
+        hint: tableHint,
+        cause,
+      },
+    );
   }
   return parsePolicyTable(text, file);
 }
@@ -195,7 +201,8 @@ export function parsePolicyTable(text: string, origin: string): ResolvedPolicyTa
 }
 
 function mergeDefaults(defaults: unknown, overrides: unknown): unknown {
-  if (!isPlainObject(defaults) || !isPlainObject(overrides)) return overrides === undefined ? defaults : overrides;
+  if (!isPlainObject(defaults) || !isPlainObject(overrides))
+    return overrides === undefined ? defaults : overrides;
   const merged: Record<string, unknown> = { ...defaults };
   for (const [key, value] of Object.entries(overrides)) merged[key] = mergeDefaults(defaults[key], value);
   return merged;

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { InvalidInputError } from '../domain/errors.js';
 import { compareApi, exportedSymbols, isApiSourceFile } from './public-api.js';
 
-const namesOf = (source: string, filename = 'src/module.ts') => [...exportedSymbols(source, filename).keys()].sort();
+const namesOf = (source: string, filename = 'src/module.ts') =>
+  [...exportedSymbols(source, filename).keys()].sort();
 
 describe('exported symbols of an ES module', () => {
   it('reads every named declaration form', () => {
@@ -53,14 +54,23 @@ describe('exported symbols of an ES module', () => {
 
     const api = exportedSymbols(source, 'src/index.js');
 
-    expect([...api.keys()].sort()).toEqual(["* from './all.js'", 'Other', 'a', 'c', 'default', 'ns', 'round']);
+    expect([...api.keys()].sort()).toEqual([
+      "* from './all.js'",
+      'Other',
+      'a',
+      'c',
+      'default',
+      'ns',
+      'round',
+    ]);
     expect(api.get('c')).toBe('function(x)');
     expect(api.get('round')).toBe("import roundCents from './money.js'");
     expect(api.get('default')).toBe('function(invoice)');
   });
 
   it('resolves `export default name` and `export { name }` to the local declaration', () => {
-    const source = 'function invoiceTotals(invoice: Invoice): Totals { return x; }\nexport default invoiceTotals;';
+    const source =
+      'function invoiceTotals(invoice: Invoice): Totals { return x; }\nexport default invoiceTotals;';
 
     const api = exportedSymbols(source, 'src/invoice.ts');
 
@@ -175,7 +185,14 @@ describe('CommonJS exports', () => {
 
     const api = exportedSymbols(source, 'src/invoice.cjs');
 
-    expect([...api.keys()].sort()).toEqual(['RATE', 'VERSION', 'format', 'invoiceTotals', 'parse', 'roundCents']);
+    expect([...api.keys()].sort()).toEqual([
+      'RATE',
+      'VERSION',
+      'format',
+      'invoiceTotals',
+      'parse',
+      'roundCents',
+    ]);
     expect(api.get('roundCents')).toBe('function(value, places)');
     expect(api.get('format')).toBe('function(value)');
   });
@@ -205,7 +222,9 @@ describe('source that does not parse', () => {
   });
 
   it('rejects TypeScript syntax in a JavaScript file rather than guessing', () => {
-    expect(() => exportedSymbols('export function f(a: number) {}', 'src/f.js')).toThrow(/does not parse as JavaScript/);
+    expect(() => exportedSymbols('export function f(a: number) {}', 'src/f.js')).toThrow(
+      /does not parse as JavaScript/,
+    );
   });
 });
 
@@ -229,7 +248,20 @@ describe('compareApi', () => {
 
 describe('isApiSourceFile', () => {
   it('accepts JavaScript and TypeScript modules only', () => {
-    const files = ['a.ts', 'a.tsx', 'a.mts', 'a.cts', 'a.js', 'a.jsx', 'a.mjs', 'a.cjs', 'a.d.ts', 'a.json', 'a.md', 'a.py'];
+    const files = [
+      'a.ts',
+      'a.tsx',
+      'a.mts',
+      'a.cts',
+      'a.js',
+      'a.jsx',
+      'a.mjs',
+      'a.cjs',
+      'a.d.ts',
+      'a.json',
+      'a.md',
+      'a.py',
+    ];
 
     expect(files.filter(isApiSourceFile)).toEqual(files.slice(0, 9));
   });

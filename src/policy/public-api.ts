@@ -132,8 +132,10 @@ class ApiReader {
     private readonly source: string,
     tokens: readonly unknown[],
   ) {
-    // Comments arrive as tokens with a string type; they never belong in a signature.
-    this.tokens = (tokens as Token[]).filter((token) => typeof token.type !== 'string');
+    // Comments arrive as tokens with a string type, and the end-of-file token has no text; neither belongs in a signature.
+    this.tokens = (tokens as Token[]).filter(
+      (token) => typeof token.type !== 'string' && token.type.label !== 'eof',
+    );
   }
 
   /** Exports declared by a list of statements: a module body, or a namespace body. */
@@ -390,7 +392,7 @@ class ApiReader {
       .map((member) => this.classMember(member))
       .filter((member): member is string => member !== undefined)
       .sort();
-    return `${abstract}class${this.typeParameters(node.typeParameters)}${superClass}${implemented} { ${members.join('; ')} }`;
+    return `${abstract}class${this.typeParameters(node.typeParameters)}${superClass}${implemented} ${members.length ? `{ ${members.join('; ')} }` : '{}'}`;
   }
 
   /** A member callers or subclasses can reach; private ones and static blocks are implementation. */

@@ -3,3 +3,4 @@ export * from './event-log.js';
 export * from './forge.js';
 export * from './model.js';
 export * from './sandbox.js';
+export * from './policy.js';

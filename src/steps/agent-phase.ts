@@ -5,6 +5,8 @@ import type { ModelMessage } from '../domain/model.js';
 import type { Plan } from '../domain/plan.js';
 import type { RunJournal } from '../evidence/run-journal.js';
 import { ToolGateway } from '../gateway/tool-gateway.js';
+import { contractAllowsEdit } from '../policy/capabilities.js';
+import { authorizationFrame } from './policy-context.js';
 import { agentActor, requestOf } from './run-context.js';
 import { assertRunMayContinue } from './run-guard.js';
 import type { RepoState, StepDeps } from './step-deps.js';
@@ -50,6 +52,10 @@ export async function runWorkspacePhase(
     limits: deps.settings.sandboxLimits,
     agent: agentActor(deps),
     maxIdenticalCalls: deps.settings.maxIdenticalToolCalls,
+    policy: deps.policy,
+    frame: authorizationFrame(deps, journal),
+    mayEdit: (path) => contractAllowsEdit(deps.capabilities.get(requestOf(journal).capability), path),
+    beforeCall: () => assertRunMayContinue(deps, journal, { killSwitch: false }),
   });
   const result = await runAgentPhase(
     {

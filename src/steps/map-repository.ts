@@ -4,6 +4,7 @@ import { GantryError } from '../domain/errors.js';
 import { branchNameFor } from '../forge/branch-name.js';
 import { sensitivePathRulesFrom } from '../policy/risk-rules.js';
 import { mapRepository as buildMap } from '../repomap/map-repository.js';
+import { authorizeLifecycle } from './policy-context.js';
 import { journalFor, requestOf, stepActor } from './run-context.js';
 import type { RepoState, RunRef, StepDeps } from './step-deps.js';
 import { WorkspaceGit } from './workspace-git.js';
@@ -20,6 +21,7 @@ export async function mapRepository(deps: StepDeps, input: { run: RunRef }): Pro
   const branch = branchNameFor(input.run.runId, request.title);
   const git = new WorkspaceGit(workspace, deps.settings.workspacesDir);
 
+  await authorizeLifecycle(deps, journal, 'create_branch');
   const recorded = journal.find('context', 'context.built');
   if (!recorded || !(await exists(join(workspace, '.git')))) {
     // A workspace without a recorded map is what a crash mid-checkout leaves: start it again.

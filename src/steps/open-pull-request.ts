@@ -1,3 +1,4 @@
+import { authorizeLifecycle } from './policy-context.js';
 import { journalFor, stepActor } from './run-context.js';
 import type { RepoState, RunRef, StepDeps } from './step-deps.js';
 
@@ -12,6 +13,7 @@ export async function openPullRequest(
   const journal = await journalFor(deps, input.run);
   if (!input.evidence.complete)
     throw new Error('refusing to open a pull request with an incomplete evidence packet');
+  await authorizeLifecycle(deps, journal, 'open_pr');
   const opened = await journal.once('pr', 'pr.opened', stepActor('openPullRequest'), async () => {
     const head = await deps.forge.pushBranch(input.repo.repository, input.repo.workspace, input.repo.branch);
     const title = journal.find('request', 'request.received')?.data.request.title ?? input.repo.branch;

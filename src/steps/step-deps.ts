@@ -8,6 +8,7 @@ import type { ArtifactStore } from '../ports/artifacts.js';
 import type { EventLog, RecordStore } from '../ports/event-log.js';
 import type { Forge } from '../ports/forge.js';
 import type { ModelPort } from '../ports/model.js';
+import type { PolicyEngine } from '../ports/policy.js';
 import type { Sandbox, SandboxLimits } from '../ports/sandbox.js';
 
 /** Settings every step reads; the runtime fills them once at start-up. */
@@ -37,6 +38,7 @@ export interface StepDeps {
   model: ModelPort;
   riskRules: RiskRules;
   capabilities: CapabilityRegistry;
+  policy: PolicyEngine;
   policyVersion: string;
   redactor: SecretRedactor;
   settings: StepSettings;
