@@ -2,5 +2,5 @@ export * from './artifacts.js';
 export * from './event-log.js';
 export * from './forge.js';
 export * from './model.js';
-export * from './sandbox.js';
 export * from './policy.js';
+export * from './sandbox.js';

@@ -1,6 +1,6 @@
 import type { GantryAction } from '../domain/actions.js';
-import type { AuthorizationRequest, PolicyDecision } from '../domain/policy.js';
 import { RunHaltedError } from '../domain/errors.js';
+import type { AuthorizationRequest, PolicyDecision } from '../domain/policy.js';
 import type { RunJournal } from '../evidence/run-journal.js';
 import { effectiveAutonomy } from '../policy/autonomy.js';
 import { requestOf, stepActor } from './run-context.js';
@@ -13,7 +13,11 @@ import type { StepDeps } from './step-deps.js';
 export function authorizationFrame(
   deps: StepDeps,
   journal: RunJournal,
-): { principal: AuthorizationRequest['principal']; repository: string; context: () => AuthorizationRequest['context'] } {
+): {
+  principal: AuthorizationRequest['principal'];
+  repository: string;
+  context: () => AuthorizationRequest['context'];
+} {
   const request = requestOf(journal);
   const contract = deps.capabilities.get(request.capability);
   return {
@@ -29,10 +33,14 @@ export function authorizationFrame(
       const risk = journal.find('risk', 'risk.classified')?.data;
       const events = journal.events();
       const requested = new Map(
-        events.flatMap((e) => (e.type === 'approval.requested' ? [[e.data.approvalId, e.data.kind] as const] : [])),
+        events.flatMap((e) =>
+          e.type === 'approval.requested' ? [[e.data.approvalId, e.data.kind] as const] : [],
+        ),
       );
       const approvals = events.flatMap((e) =>
-        e.type === 'approval.decided' && e.data.decision === 'approved' ? [requested.get(e.data.approvalId) ?? 'unknown'] : [],
+        e.type === 'approval.decided' && e.data.decision === 'approved'
+          ? [requested.get(e.data.approvalId) ?? 'unknown']
+          : [],
       );
       const last = events.filter((e) => e.type === 'verification.completed').at(-1);
       return {

@@ -96,7 +96,7 @@ function gate(
       Default: `Record${name}Refusal`,
     },
     [`Record${name}Refusal`]: step(arn, 'finishRun', {
-      Parameters: { ...run, outcome: 'rejected', [`reason.$`]: `${result}.reason` },
+      Parameters: { ...run, outcome: 'rejected', 'reason.$': `${result}.reason` },
       ResultPath: '$.outcome',
       Next: 'Rejected',
     }),
