@@ -50,6 +50,10 @@ export function describeEvent(event: RunEvent): string {
       return `run ${event.data.state}${event.data.reason ? `: ${event.data.reason}` : ''}`;
     case 'policy.decided':
       return `policy ${event.data.decision.decision}s ${event.data.decision.action} (${event.data.decision.determiningPolicies.join(', ') || 'no policy'})`;
+    case 'scope.checked':
+      return event.data.violations.length
+        ? `diff scope check: ${event.data.violations.map((v) => `${v.rule} (${v.files.join(', ')})`).join('; ')}`
+        : `diff scope check passed (${event.data.checks.length} constraints checked)`;
     case 'guard.tripped':
       return `GUARD ${event.data.guard}: ${event.data.reason}`;
     case 'kill-switch.changed':

@@ -110,6 +110,13 @@ export const runEventData = {
   }),
   'step.completed': z.strictObject({ step: z.string(), output: Sha256 }),
   'policy.decided': z.strictObject({ decision: PolicyDecision }),
+  'scope.checked': z.strictObject({
+    iteration: z.number().int(),
+    violations: z.array(
+      z.strictObject({ rule: z.string(), files: z.array(z.string()), message: z.string() }),
+    ),
+    checks: z.array(z.strictObject({ constraint: z.string(), honoured: z.boolean(), how: z.string() })),
+  }),
   'guard.tripped': z.strictObject({
     guard: z.enum(['budget', 'loop', 'reflection', 'kill-switch', 'daily-cap']),
     reason: z.string(),

@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import { type EvidencePacket, renderEvidenceMarkdown, scoreEvidence } from '../domain/evidence.js';
 import type { RunJournal } from '../evidence/run-journal.js';
 import { planOf } from './agent-phase.js';
-import { checkConstraints } from './constraint-checks.js';
 import { journalFor, requestOf, stepActor } from './run-context.js';
 import type { RepoState, RunRef, StepDeps } from './step-deps.js';
 import { WorkspaceGit } from './workspace-git.js';
@@ -128,11 +127,8 @@ async function buildPacket(deps: StepDeps, journal: RunJournal, repo: RepoState)
       reasons: risk?.reasons.map((r) => `${r.rule}: ${r.explanation}`) ?? [],
       maxAutonomyTier: risk?.maxAutonomyTier ?? 0,
     },
-    constraints: checkConstraints(plan.constraints, {
-      changedFiles: changed,
-      expectedScope: plan.expectedScope,
-      testFiles,
-    }),
+    // The constraints as the runtime checked them on the final diff, in the last verification.
+    constraints: events.filter((e) => e.type === 'scope.checked').at(-1)?.data.checks ?? [],
     rollback: {
       method: `Revert the pull request's merge commit on ${repo.defaultBranch}; the change is confined to branch ${repo.branch}.`,
       steps: [

@@ -1,8 +1,10 @@
 import { RunHaltedError } from '../domain/errors.js';
 import type { RunJournal } from '../evidence/run-journal.js';
+import { checkDiffScope, type DiffScopeReport, renderViolationsForAgent } from '../policy/diff-scope.js';
 import { journalFor, stepActor } from './run-context.js';
 import { runtimeTestRun } from './runtime-test-run.js';
 import type { RepoState, RunRef, StepDeps } from './step-deps.js';
+import { WorkspaceGit } from './workspace-git.js';
 
 /** Feedback sent back to the patch loop is capped: the tail of a failing run says the most. */
 const FEEDBACK_LIMIT = 4_000;
@@ -28,28 +30,33 @@ export async function verify(
     workspace: input.repo.workspace,
     step: 'verify',
   });
+  // Passing tests are not enough: the final diff must also keep to the plan and the request's constraints.
+  const scope = test.passed ? await checkScope(deps, journal, input.repo, input.iteration) : undefined;
+  const passed = test.passed && scope?.violations.length === 0;
   await journal.once(`verify-${input.iteration}`, 'verification.completed', actor, async () => ({
     iteration: input.iteration,
-    passed: test.passed,
+    passed,
     argv,
     exitCode: test.exitCode,
     output: test.output,
   }));
   if (!test.passed) await guardReflection(deps, journal, input.iteration, test.output);
-  const exhausted = !test.passed && input.iteration >= input.maxIterations;
+  const exhausted = !passed && input.iteration >= input.maxIterations;
   let feedback = '';
+  // The recorded violations are the report's own, read back from the log.
+  if (scope && !passed) feedback = renderViolationsForAgent(scope as unknown as DiffScopeReport);
   if (!test.passed) {
     const output = await deps.artifacts.getText(test.output);
     feedback = `\`${argv.join(' ')}\` exited ${test.exitCode}${test.timedOut ? ' (timed out)' : ''}. Last output:\n${output.slice(-FEEDBACK_LIMIT)}`;
   }
   await journal.once(`patch-${input.iteration}:iteration`, 'patch.iteration', actor, async () => ({
     iteration: input.iteration,
-    outcome: test.passed ? 'verified' : exhausted ? 'exhausted' : 'retry',
+    outcome: passed ? 'verified' : exhausted ? 'exhausted' : 'retry',
     feedback: feedback ? feedback.slice(0, 500) : undefined,
   }));
   return {
-    iteration: test.passed || exhausted ? input.iteration : input.iteration + 1,
-    passed: test.passed,
+    iteration: passed || exhausted ? input.iteration : input.iteration + 1,
+    passed,
     exhausted,
     feedback,
   };
@@ -88,4 +95,25 @@ async function guardReflection(
       hint: 'the agent is not converging; narrow the request or try another model',
     });
   }
+}
+
+/** Checks the final diff against the plan's scope and the request's constraints, once per iteration. */
+async function checkScope(deps: StepDeps, journal: RunJournal, repo: RepoState, iteration: number) {
+  return journal.once(`verify-${iteration}:scope`, 'scope.checked', stepActor('verify'), async () => {
+    const git = new WorkspaceGit(repo.workspace, deps.settings.workspacesDir);
+    const plan = journal.find('plan', 'plan.created')?.data.plan;
+    const report = await checkDiffScope({
+      constraints: plan?.constraints ?? [],
+      changedFiles: await git.changes(repo.baseCommit),
+      expectedScope: plan?.expectedScope ?? [],
+      testFiles: journal.find('reproduction', 'reproduction.recorded')?.data.testFiles ?? [],
+      readBefore: (path) => git.show(repo.baseCommit, path),
+      readAfter: (path) => git.show('HEAD', path),
+    });
+    return {
+      iteration,
+      violations: report.violations.map((v) => ({ rule: v.rule, files: v.files, message: v.message })),
+      checks: report.checks,
+    };
+  });
 }

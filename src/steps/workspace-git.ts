@@ -37,6 +37,27 @@ export class WorkspaceGit {
     await this.git.output(['clean', '-q', '-fdx', '-e', 'node_modules'], { cwd: this.workspace });
   }
 
+  /** Files changed since `base`, with how each changed. */
+  async changes(base: string): Promise<{ path: string; status: 'added' | 'modified' | 'deleted' }[]> {
+    const out = await this.git.output(['diff', '--name-status', '--no-renames', base, 'HEAD'], {
+      cwd: this.workspace,
+    });
+    return out
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => {
+        const [code, ...path] = line.split('\t');
+        const status = code === 'A' ? 'added' : code === 'D' ? 'deleted' : 'modified';
+        return { path: path.join('\t'), status };
+      });
+  }
+
+  /** A file's content at a commit, or undefined when it does not exist there. */
+  async show(commit: string, path: string): Promise<string | undefined> {
+    const result = await this.git.run(['show', `${commit}:${path}`], { cwd: this.workspace });
+    return result.ok ? result.stdout : undefined;
+  }
+
   /** Files changed since `base`, with line counts. */
   async numstat(base: string): Promise<{ path: string; additions: number; deletions: number }[]> {
     const out = await this.git.output(['diff', '--numstat', '--no-renames', base, 'HEAD'], {
