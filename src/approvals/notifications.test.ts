@@ -13,6 +13,7 @@ const approval: Approval = {
   requestedAt: '2026-11-21T12:00:00.000Z',
   expiresAt: '2026-11-24T12:00:00.000Z',
   status: 'pending',
+  approvers: [],
 };
 
 const hostileTitle = '<script>alert(1)</script> <!channel> pay <https://evil.example|here> & now';

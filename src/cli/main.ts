@@ -102,15 +102,15 @@ program
   );
 
 program
-  .command('resume')
-  .description('continue a run that stopped (a crash, or an answered approval)')
+  .command('continue')
+  .description('continue a run that stopped (a crash, or an answered approval) from its log')
   .argument('<run>', 'run id')
   .option('--model <spec>', 'override the model the run started with')
   .option('--json', 'print the outcome as JSON, no progress')
   .action(async (runId: string, options: { model?: string; json?: boolean }) => {
     const outcome = await withGantry(
       { onEvent: options.json ? undefined : progressPrinter(process.stderr) },
-      (g) => g.resume(runId, options.model),
+      (g) => g.continueRun(runId, options.model),
     );
     report(outcome, Boolean(options.json));
   });
@@ -134,6 +134,123 @@ for (const [name, decision] of [
       report(outcome, Boolean(options.json));
     });
 }
+
+for (const [name, engaged] of [
+  ['kill', true],
+  ['resume', false],
+] as const) {
+  program
+    .command(name)
+    .description(
+      engaged
+        ? 'engage a kill switch: new runs are refused and running runs abort at their next step'
+        : 'release a kill switch engaged with `gantry kill`',
+    )
+    .option('--capability <id>', 'only this capability')
+    .option('--repository <name>', 'only this repository')
+    .requiredOption('--as <name>', 'who you are; recorded with the change')
+    .option(
+      '--reason <text>',
+      'why; recorded with the change',
+      engaged ? 'stopped by an operator' : 'released by an operator',
+    )
+    .action(async (options: { capability?: string; repository?: string; as: string; reason: string }) => {
+      if (options.capability && options.repository) {
+        throw new GantryError('a kill switch is global, per capability or per repository, not both', {
+          hint: 'pass either --capability or --repository, or neither for the global switch',
+        });
+      }
+      const scope = options.capability ? 'capability' : options.repository ? 'repository' : 'global';
+      const change = await withGantry({}, (g) =>
+        g.setKillSwitch({
+          scope,
+          target: options.capability ?? options.repository,
+          engaged,
+          by: options.as,
+          reason: options.reason,
+        }),
+      );
+      process.stdout.write(
+        `${scope}${change.target ? ` ${change.target}` : ''} kill switch ${engaged ? 'ENGAGED' : 'released'} by ${change.by}: ${change.reason}\n`,
+      );
+    });
+}
+
+program
+  .command('switches')
+  .description('list kill switches and their state')
+  .option('--json', 'print JSON')
+  .action(async (options: { json?: boolean }) => {
+    const switches = await withGantry({}, (g) => g.killSwitches());
+    if (options.json) return void process.stdout.write(`${JSON.stringify(switches, null, 2)}\n`);
+    if (switches.length === 0) return void process.stdout.write('no kill switch has ever been engaged\n');
+    for (const s of switches) {
+      process.stdout.write(
+        `${s.scope}${s.target ? ` ${s.target}` : ''}: ${s.engaged ? 'ENGAGED' : 'released'} by ${s.by} at ${s.at} — ${s.reason}\n`,
+      );
+    }
+  });
+
+program
+  .command('approvals')
+  .description('list pending approvals, who may answer them and when they expire')
+  .option('--sweep', 'first end every approval whose deadline has passed')
+  .option('--json', 'print JSON')
+  .action(async (options: { sweep?: boolean; json?: boolean }) => {
+    const pending = await withGantry({}, async (g) => {
+      if (options.sweep) await g.sweepExpiredApprovals();
+      return g.pendingApprovals();
+    });
+    if (options.json) return void process.stdout.write(`${JSON.stringify(pending, null, 2)}\n`);
+    if (pending.length === 0) return void process.stdout.write('no pending approvals\n');
+    for (const a of pending) {
+      process.stdout.write(
+        `${a.id}  ${a.kind.padEnd(15)} run ${a.runId}  expires ${a.expiresAt}  approvers: ${a.approvers.join(', ') || '(none)'}\n`,
+      );
+    }
+  });
+
+program
+  .command('serve')
+  .description('answer signed approval links on 127.0.0.1 until stopped (Ctrl-C)')
+  .option('--port <n>', 'port to listen on', (v) => Number.parseInt(v, 10), 8787)
+  .action(async (options: { port: number }) => {
+    const gantry = await openGantry({
+      home: (program.opts() as GlobalOptions).home,
+      onEvent: progressPrinter(process.stderr),
+    });
+    const server = await gantry.serveApprovals({ port: options.port });
+    process.stdout.write(`answering approval links at ${server.url} (Ctrl-C to stop)\n`);
+    const sweep = setInterval(() => void gantry.sweepExpiredApprovals().catch(() => {}), 60_000);
+    await new Promise<void>((resolveStop) => process.once('SIGINT', () => resolveStop()));
+    clearInterval(sweep);
+    await server.close();
+    await gantry.close();
+  });
+
+const policy = program.command('policy').description('the control plane policies');
+policy
+  .command('test')
+  .description('run the decision table in policies/cedar/tests.yaml against the Cedar policies')
+  .argument('[table]', 'a decision table file other than the shipped one')
+  .option('--json', 'print JSON')
+  .action(async (table: string | undefined, options: { json?: boolean }) => {
+    const result = await withGantry({}, (g) => g.policyTest(table && resolve(table)));
+    if (options.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    else {
+      for (const c of result.cases) {
+        process.stdout.write(
+          `${c.passed ? 'ok  ' : 'FAIL'}  ${c.name}: expected ${c.expected}, got ${c.actual}${c.determiningPolicies.length ? ` (${c.determiningPolicies.join(', ')})` : ''}\n`,
+        );
+      }
+      process.stdout.write(
+        `policy ${result.policyVersion}: ${result.passed} passed, ${result.failed} failed\n`,
+      );
+      if (result.uncoveredPolicies.length)
+        process.stdout.write(`policies no case exercises: ${result.uncoveredPolicies.join(', ')}\n`);
+    }
+    process.exitCode = result.failed ? 1 : 0;
+  });
 
 program
   .command('runs')

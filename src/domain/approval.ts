@@ -16,6 +16,9 @@ export const Approval = z.strictObject({
   requestedAt: z.string().datetime(),
   expiresAt: z.string().datetime(),
   status: ApprovalStatus,
+  /** Who may answer, as the approval matrix decided when the gate opened. */
+  approvers: z.array(z.string()).default([]),
+  decidedVia: z.enum(['cli', 'link', 'expiry']).optional(),
   decidedBy: z.string().optional(),
   decidedAt: z.string().datetime().optional(),
   reason: z.string().optional(),

@@ -26,12 +26,16 @@ export const runEventData = {
     kind: ApprovalKind,
     state: z.string(),
     expiresAt: z.string().datetime(),
+    approvers: z.array(z.string()).default([]),
+    /** The Slack and email messages with each approver's signed links, stored by hash. */
+    notifications: Sha256.optional(),
   }),
   'approval.decided': z.strictObject({
     approvalId: z.string(),
     decision: z.enum(['approved', 'rejected', 'expired']),
     by: z.string(),
     reason: z.string().optional(),
+    via: z.enum(['cli', 'link', 'expiry']).optional(),
   }),
   'model.turn': z.strictObject({
     phase: z.string(),

@@ -10,7 +10,14 @@ import {
 } from '../adapters/aws/dynamodb-event-log.js';
 import { ensureBucket, S3ArtifactStore } from '../adapters/aws/s3-artifact-store.js';
 import { createModel } from '../agent/models/create-model.js';
-import { requireApproval, saveApproval } from '../approvals/approval-records.js';
+import { loadApproverMatrix, mayApprove } from '../approvals/approval-matrix.js';
+import { listApprovals, requireApproval, saveApproval } from '../approvals/approval-records.js';
+import { startApprovalServer } from '../approvals/approval-server.js';
+import {
+  loadOrCreateSigningKey,
+  RecordStoreLinkLedger,
+  SIGNING_KEY_FILE,
+} from '../approvals/signed-links.js';
 import { GantryError, InvalidInputError } from '../domain/errors.js';
 import type { RunEvent } from '../domain/events.js';
 import type { EngineeringRequest } from '../domain/request.js';
@@ -21,10 +28,13 @@ import { SecretRedactor } from '../gateway/redact.js';
 import { loadPriceTable, type RunBudget } from '../policy/budgets.js';
 import { loadCapabilities } from '../policy/capabilities.js';
 import { CedarPolicyEngine } from '../policy/cedar-engine.js';
+import { type KillSwitchScope, listKillSwitches, setKillSwitch } from '../policy/kill-switch.js';
+import { runPolicyTable } from '../policy/policy-table.js';
 import { loadRiskRules } from '../policy/risk-rules.js';
 import type { ModelPort } from '../ports/model.js';
 import type { Sandbox } from '../ports/sandbox.js';
 import { createSandbox } from '../sandbox/create-sandbox.js';
+import { approverQueryFor } from '../steps/approver-query.js';
 import { assembleEvidence } from '../steps/assemble-evidence.js';
 import { checkRequest } from '../steps/check-request.js';
 import { classifyRisk } from '../steps/classify-risk.js';
@@ -65,6 +75,10 @@ export interface GantryOptions {
   /** Used by the tool gateway's redactor; default `process.env`. */
   env?: NodeJS.ProcessEnv;
   now?: () => Date;
+  /** The policies directory (risk rules, capabilities, Cedar, approvers, prices); default `policies/`. */
+  policiesDir?: string;
+  /** Base URL of signed approval links: where `gantry serve` answers them. */
+  approvalBaseUrl?: string;
   /** Wraps the model and sandbox adapters, e.g. to time them (the benchmark does). */
   instrument?: { model?: (model: ModelPort) => ModelPort; sandbox?: (sandbox: Sandbox) => Sandbox };
 }
@@ -116,8 +130,9 @@ export class Gantry {
       const log = new DynamoEventLog(engines.dynamo, tables);
       const artifacts = new S3ArtifactStore(engines.s3, BUCKET);
       const forge = new LocalForge({ root: join(home, 'forge') });
-      const riskRules = await loadRiskRules(join(policiesDir, 'risk-rules.yaml'));
-      const capabilities = await loadCapabilities(join(policiesDir, 'capabilities'));
+      const policies = options.policiesDir ?? policiesDir;
+      const riskRules = await loadRiskRules(join(policies, 'risk-rules.yaml'));
+      const capabilities = await loadCapabilities(join(policies, 'capabilities'));
       const settings: StepSettings = {
         workspacesDir: join(home, 'workspaces'),
         evidenceDir: join(home, 'evidence'),
@@ -125,7 +140,6 @@ export class Gantry {
         maxPatchIterations: 3,
         maxTurnsPerPhase: 24,
         sandboxLimits: { wallTimeMs: 120_000, maxOutputBytes: 1024 * 1024 },
-        approvalTtlMs: 7 * 24 * 3600 * 1000,
         maxIdenticalToolCalls: 3,
         maxReflectionDepth: 2,
         ...options.settings,
@@ -137,12 +151,17 @@ export class Gantry {
         artifacts,
         forge,
         riskRules,
-        policyVersion: await policyVersionOf(policiesDir, riskRules.version),
+        policyVersion: await policyVersionOf(policies, riskRules.version),
         redactor: SecretRedactor.fromEnvironment(options.env ?? process.env),
         settings,
-        prices: await loadPriceTable(join(policiesDir, 'model-prices.yaml')),
+        prices: await loadPriceTable(join(policies, 'model-prices.yaml')),
         capabilities,
-        policy: await CedarPolicyEngine.load(join(policiesDir, 'cedar')),
+        policy: await CedarPolicyEngine.load(join(policies, 'cedar')),
+        approvers: await loadApproverMatrix(join(policies, 'approvers.yaml')),
+        approvalLinks: {
+          key: await loadOrCreateSigningKey(join(home, SIGNING_KEY_FILE)),
+          baseUrl: options.approvalBaseUrl ?? 'http://127.0.0.1:8787',
+        },
         // An unknown capability is rejected by checkRequest; until then the strictest budget applies.
         budgetFor: (id: string) => capabilities.list().find((c) => c.id === id)?.budgets ?? fallbackBudget,
         now: options.now ?? (() => new Date()),
@@ -185,7 +204,7 @@ export class Gantry {
   }
 
   /** Continues a run that stopped (a crash, or a decided approval) from its log. */
-  async resume(runId: string, modelSpec?: string): Promise<RunOutcome> {
+  async continueRun(runId: string, modelSpec?: string): Promise<RunOutcome> {
     const summary = await this.requireRun(runId);
     if (terminalRunStates.has(summary.state)) return this.outcome(runId);
     const stored = await this.base.records.get<{ spec: string }>('run-model', runId);
@@ -195,12 +214,16 @@ export class Gantry {
     return this.execute(deps, runId, summary.traceId);
   }
 
-  /** Answers an approval and resumes its run. */
+  /**
+   * Answers an approval and resumes its run. Only someone the approval matrix names may answer, never the
+   * requester, and only once.
+   */
   async decide(
     approvalId: string,
     decision: 'approved' | 'rejected',
     by: string,
     reason?: string,
+    via: 'cli' | 'link' = 'cli',
   ): Promise<RunOutcome> {
     const approval = await requireApproval(this.base.records, approvalId);
     if (approval.status !== 'pending') {
@@ -212,11 +235,26 @@ export class Gantry {
         },
       );
     }
+    if (this.base.now().toISOString() > approval.expiresAt) {
+      await this.continueRun(approval.runId);
+      throw new GantryError(`approval ${approvalId} expired at ${approval.expiresAt}`, {
+        input: approvalId,
+        hint: 'the run ended rejected; submit the request again if it is still wanted',
+      });
+    }
     const summary = await this.requireRun(approval.runId);
-    if (summary.requester === by) {
-      throw new GantryError(`${by} requested run ${approval.runId} and cannot approve it`, {
+    const journal = await journalFor(this.base as StepDeps, {
+      runId: approval.runId,
+      traceId: summary.traceId,
+    });
+    const permission = mayApprove(
+      by,
+      await approverQueryFor(journal, this.artifacts, approval.kind, this.base.approvers),
+    );
+    if (!permission.allowed) {
+      throw new GantryError(`${by} may not answer approval ${approvalId}: ${permission.reason}`, {
         input: by,
-        hint: 'ask another person to answer this approval',
+        hint: `ask one of: ${approval.approvers.join(', ') || 'nobody is configured; fix policies/approvers.yaml'}`,
       });
     }
     await saveApproval(this.base.records, {
@@ -224,9 +262,55 @@ export class Gantry {
       status: decision,
       decidedBy: by,
       decidedAt: this.base.now().toISOString(),
+      decidedVia: via,
       reason,
     });
-    return this.resume(approval.runId);
+    return this.continueRun(approval.runId);
+  }
+
+  /** Ends every gate whose deadline passed: its run resumes and is rejected as expired. */
+  async sweepExpiredApprovals(): Promise<RunOutcome[]> {
+    const now = this.base.now().toISOString();
+    const expired = (await listApprovals(this.base.records)).filter(
+      (a) => a.status === 'pending' && a.expiresAt < now,
+    );
+    const outcomes: RunOutcome[] = [];
+    for (const approval of expired) outcomes.push(await this.continueRun(approval.runId));
+    return outcomes;
+  }
+
+  /** Serves signed approval links on loopback until closed. */
+  serveApprovals(options: { port?: number } = {}) {
+    return startApprovalServer({
+      key: this.base.approvalLinks.key,
+      ledger: new RecordStoreLinkLedger(this.base.records),
+      decide: (id, decision, by, reason) => this.decide(id, decision, by, reason, 'link'),
+      port: options.port ?? 8787,
+      now: this.base.now,
+    });
+  }
+
+  async pendingApprovals() {
+    return (await listApprovals(this.base.records)).filter((a) => a.status === 'pending');
+  }
+
+  async setKillSwitch(change: {
+    scope: KillSwitchScope;
+    target?: string;
+    engaged: boolean;
+    by: string;
+    reason: string;
+  }) {
+    return setKillSwitch(this.log, this.base.records, { ...change, now: this.base.now() });
+  }
+
+  async killSwitches() {
+    return listKillSwitches(this.base.records);
+  }
+
+  /** Runs the policy decision table (`policies/cedar/tests.yaml`) against the loaded policies. */
+  async policyTest(file?: string) {
+    return runPolicyTable(this.base.policy as CedarPolicyEngine, file);
   }
 
   async runs(query: { state?: RunState; limit?: number } = {}): Promise<RunSummary[]> {

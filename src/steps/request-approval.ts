@@ -1,6 +1,12 @@
+import { approvalLifetimeMs, approversFor } from '../approvals/approval-matrix.js';
 import { approvalIdFor, createApproval, saveApproval } from '../approvals/approval-records.js';
+import { renderEmailApproval, renderSlackApproval } from '../approvals/notifications.js';
+import { approvalLinkUrl, newLinkNonce, signApprovalLink } from '../approvals/signed-links.js';
+import type { Approval } from '../domain/approval.js';
 import type { ApprovalKind } from '../domain/risk.js';
-import { journalFor, refreshSummary, stepActor } from './run-context.js';
+import type { RunJournal } from '../evidence/run-journal.js';
+import { approverQueryFor } from './approver-query.js';
+import { journalFor, refreshSummary, requestOf, stepActor } from './run-context.js';
 import type { RunRef, StepDeps } from './step-deps.js';
 
 /** Thrown by a gate that has no answer yet: the execution pauses until a person decides. */
@@ -12,9 +18,10 @@ export class AwaitingApproval extends Error {
 }
 
 /**
- * The gate behind a `.waitForTaskToken` state: records the approval request with its task token and
- * returns the decision once there is one. On AWS the execution waits on the token; locally the
- * execution pauses and `gantry approve` resumes it.
+ * The gate behind a `.waitForTaskToken` state: records the approval request with its task token, who may
+ * answer it (the approval matrix; never the requester) and its deadline, sends each approver signed
+ * links, and returns the decision once there is one. On AWS the execution waits on the token; locally
+ * the execution pauses and `gantry approve` or a link resumes it.
  */
 export async function requestApproval(
   deps: StepDeps,
@@ -24,6 +31,8 @@ export async function requestApproval(
   const actor = stepActor('requestApproval');
   const id = approvalIdFor(input.run.runId, input.state);
   const now = deps.now();
+  const query = await approverQueryFor(journal, deps.artifacts, input.kind, deps.approvers);
+  const approvers = approversFor(query);
   const approval = await createApproval(deps.records, {
     id,
     runId: input.run.runId,
@@ -32,37 +41,47 @@ export async function requestApproval(
     taskToken: input.taskToken,
     subject: `${input.kind} approval for run ${input.run.runId}`,
     requestedAt: now.toISOString(),
-    expiresAt: new Date(now.getTime() + deps.settings.approvalTtlMs).toISOString(),
+    expiresAt: new Date(now.getTime() + approvalLifetimeMs(input.kind, deps.approvers)).toISOString(),
     status: 'pending',
+    approvers: approvers.anyOf,
   });
-  await journal.record(`approval:${id}:requested`, 'approval.requested', actor, {
-    approvalId: id,
-    kind: approval.kind,
-    state: approval.state,
-    expiresAt: approval.expiresAt,
-  });
+  if (!journal.find(`approval:${id}:requested`, 'approval.requested')) {
+    await journal.record(`approval:${id}:requested`, 'approval.requested', actor, {
+      approvalId: id,
+      kind: approval.kind,
+      state: approval.state,
+      expiresAt: approval.expiresAt,
+      approvers: approval.approvers,
+      notifications: await notify(deps, journal, approval, approvers.reason),
+    });
+  }
   await journal.record(`approval:${id}:waiting`, 'run.state', actor, { state: 'waiting_for_approval' });
   await refreshSummary(deps, journal);
 
   if (approval.status === 'pending' && now.toISOString() > approval.expiresAt) {
-    approval.status = 'expired';
-    approval.decidedBy = 'gantry';
-    approval.decidedAt = now.toISOString();
-    approval.reason = `nobody answered before ${approval.expiresAt}`;
+    Object.assign(approval, {
+      status: 'expired',
+      decidedBy: 'gantry',
+      decidedAt: now.toISOString(),
+      decidedVia: 'expiry',
+      reason: `nobody answered before ${approval.expiresAt}`,
+    });
     await saveApproval(deps.records, approval);
   }
   if (approval.status === 'pending') throw new AwaitingApproval(id);
 
   const decision = approval.status;
+  const by = approval.decidedBy ?? 'unknown';
   await journal.record(
     `approval:${id}:decided`,
     'approval.decided',
-    { kind: 'human', id: approval.decidedBy ?? 'unknown' },
+    { kind: decision === 'expired' ? 'system' : 'human', id: by },
     {
       approvalId: id,
       decision,
-      by: approval.decidedBy ?? 'unknown',
+      by,
       reason: approval.reason,
+      via: approval.decidedVia,
     },
   );
   await journal.record(`approval:${id}:resumed`, 'run.state', actor, { state: 'running' });
@@ -70,10 +89,51 @@ export async function requestApproval(
   const reason = approval.reason ?? '';
   return {
     decision,
-    by: approval.decidedBy ?? 'unknown',
+    by,
     reason:
       decision === 'approved'
         ? reason
-        : `${input.kind} ${decision} by ${approval.decidedBy}: ${reason || 'no reason given'}`,
+        : `${input.kind} approval ${decision} by ${by}: ${reason || 'no reason given'}`,
   };
+}
+
+/**
+ * Renders the Slack and email messages for each approver, with approve and reject links signed for
+ * that person, and stores them by hash. Delivery belongs to the channel adapter; the embedded runtime
+ * keeps them for `gantry show` and serves the links with `gantry serve`.
+ */
+async function notify(deps: StepDeps, journal: RunJournal, approval: Approval, why: string): Promise<string> {
+  const request = requestOf(journal);
+  const risk = journal.find('risk', 'risk.classified')?.data;
+  const messages = approval.approvers.map((approver) => {
+    const link = (decision: 'approve' | 'reject') =>
+      approvalLinkUrl(
+        deps.approvalLinks.baseUrl,
+        signApprovalLink(
+          {
+            approvalId: approval.id,
+            decision,
+            approver,
+            expiresAt: approval.expiresAt,
+            nonce: newLinkNonce(),
+          },
+          deps.approvalLinks.key,
+        ),
+      );
+    const message = {
+      approveUrl: link('approve'),
+      rejectUrl: link('reject'),
+      runTitle: request.title,
+      requester: request.requester,
+      riskTier: risk?.tier ?? 'critical',
+      reasons: [...(risk?.reasons ?? []), why],
+      approvers: approval.approvers,
+    };
+    return {
+      approver,
+      slack: renderSlackApproval(approval, message),
+      email: renderEmailApproval(approval, message),
+    };
+  });
+  return deps.artifacts.put(JSON.stringify(messages, null, 2), 'application/json');
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { ApproverMatrix } from '../approvals/approval-matrix.js';
 import type { RunEvent } from '../domain/events.js';
 import type { SecretRedactor } from '../gateway/redact.js';
 import type { PriceTable, RunBudget } from '../policy/budgets.js';
@@ -21,7 +22,6 @@ export interface StepSettings {
   maxPatchIterations: number;
   maxTurnsPerPhase: number;
   sandboxLimits: Partial<SandboxLimits>;
-  approvalTtlMs: number;
   /** The same tool call with the same arguments this many times in one phase is a loop. */
   maxIdenticalToolCalls: number;
   /** Consecutive patch iterations failing with identical output before the loop is declared stuck. */
@@ -39,6 +39,9 @@ export interface StepDeps {
   riskRules: RiskRules;
   capabilities: CapabilityRegistry;
   policy: PolicyEngine;
+  approvers: ApproverMatrix;
+  /** Key and base URL of the signed approval links. */
+  approvalLinks: { key: Buffer; baseUrl: string };
   policyVersion: string;
   redactor: SecretRedactor;
   settings: StepSettings;
