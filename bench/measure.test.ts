@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { coveredMs, formatFigure, median } from './measure.js';
+import { coveredMs, formatFigure, median, percentile } from './measure.js';
 
 describe('coveredMs', () => {
   it('counts overlapping spans once and adds disjoint ones', () => {
@@ -29,6 +29,23 @@ describe('median', () => {
 
   it('refuses an empty sample', () => {
     expect(() => median([])).toThrow(RangeError);
+  });
+});
+
+describe('percentile', () => {
+  it('takes the nearest rank, so a p99 of 200 samples is the second largest value', () => {
+    // Prepare: 1..200 shuffled, so sorting is part of what is checked.
+    const sample = Array.from({ length: 200 }, (_, i) => ((i * 73) % 200) + 1);
+    // Act
+    const [p50, p99, p100] = [percentile(sample, 50), percentile(sample, 99), percentile(sample, 100)];
+    // Assess
+    expect([p50, p99, p100]).toEqual([100, 198, 200]);
+  });
+
+  it('refuses an empty sample and a percentile outside (0, 100]', () => {
+    expect(() => percentile([], 50)).toThrow(RangeError);
+    expect(() => percentile([1], 0)).toThrow(RangeError);
+    expect(() => percentile([1], 101)).toThrow(RangeError);
   });
 });
 

@@ -17,6 +17,21 @@ export function median(values: readonly number[]): number {
     : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
 }
 
+/**
+ * The nearest-rank percentile of a sample: the smallest value at least `p` percent of the sample
+ * is at or below. Nearest rank, not interpolation, so a p99 is always a latency that happened.
+ *
+ * @example
+ * percentile([5, 1, 4, 2, 3], 50); // 3
+ * percentile([5, 1, 4, 2, 3], 99); // 5
+ */
+export function percentile(values: readonly number[], p: number): number {
+  if (values.length === 0) throw new RangeError('percentile of an empty sample');
+  if (!(p > 0 && p <= 100)) throw new RangeError(`percentile ${p} is outside (0, 100]`);
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.ceil((p / 100) * sorted.length) - 1] as number;
+}
+
 /** A span of time spent in one kind of work, in `performance.now()` milliseconds. */
 export interface Span {
   start: number;

@@ -16,6 +16,13 @@
  * - event log replay: the median time to read that 1,000-event run back (`log.read`) and project its
  *   summary (`projectRunSummary`). Target: under 200 ms. `replayRun`, which also checks the sequence,
  *   the trace, the stored summary and every artifact the events name, is printed beside it.
+ * - gateway decision: p50 and p99 of `ToolGateway.authorize` (schema, path confinement, command rules,
+ *   the contract's editable paths, Cedar; nothing recorded or run) over a mix of allowed and denied
+ *   calls of a low-risk-bugfix run, on a gateway built as the agent phase builds it. Target: p99 under
+ *   1 ms. The time inside Cedar is taken apart call by call, giving the gateway's own p50/p99 and
+ *   Cedar's share of the whole.
+ * - cedar decisions per second: `CedarPolicyEngine.decide` in a tight loop over allow and deny
+ *   requests, with its p50, beside validating the same requests (`AuthorizationRequest.parse`) alone.
  */
 import '../src/runtime-polyfills.js';
 import { type Figure, formatFigure } from './measure.js';
@@ -27,6 +34,9 @@ const ORCHESTRATION_TARGET_MS = 1000;
 const SANDBOX_START_TARGET_MS = 20;
 const REPLAY_TARGET_MS = 200;
 const LOG_EVENTS = 1000;
+const GATEWAY_DECISION_TARGET_US = 1000;
+const GATEWAY_CALLS = 3000;
+const CEDAR_DECISIONS = 10_000;
 
 const print = (...figures: Figure[]) => {
   for (const figure of figures) console.log(formatFigure(figure));
@@ -36,6 +46,8 @@ const print = (...figures: Figure[]) => {
 const { measureOrchestration } = await import('./orchestration.js');
 const { measureSandboxStart } = await import('./sandbox-start.js');
 const { measureEventLog } = await import('./event-log.js');
+const { measureGatewayDecision } = await import('./gateway-decision.js');
+const { measureCedarDecision } = await import('./cedar-decision.js');
 
 const benchStart = performance.now();
 
@@ -74,6 +86,30 @@ print(
     value: eventLog.fullReplayMs,
     unit: 'ms',
   },
+);
+
+const gateway = await measureGatewayDecision({ calls: GATEWAY_CALLS, warmup: 500 });
+print(
+  { name: 'gateway decisions timed', value: gateway.calls, unit: 'calls' },
+  { name: 'gateway decisions denied', value: gateway.denied, unit: 'calls' },
+  { name: 'gateway decision p50', value: gateway.p50Us, unit: 'µs' },
+  { name: 'gateway decision p99', value: gateway.p99Us, unit: 'µs' },
+  { name: 'gateway decision p99 / target', value: gateway.p99Us / GATEWAY_DECISION_TARGET_US },
+  { name: 'gateway decision without cedar p50', value: gateway.withoutCedarP50Us, unit: 'µs' },
+  { name: 'gateway decision without cedar p99', value: gateway.withoutCedarP99Us, unit: 'µs' },
+  { name: 'cedar share of gateway decision', value: gateway.cedarShare },
+);
+
+const cedar = await measureCedarDecision({ decisions: CEDAR_DECISIONS, warmup: 1000 });
+print(
+  { name: 'cedar decisions timed', value: cedar.decisions, unit: 'decisions' },
+  { name: 'cedar decisions denied', value: cedar.denied, unit: 'decisions' },
+  { name: 'cedar decisions per second', value: cedar.decisionsPerSecond, unit: 'decisions/s' },
+  { name: 'cedar decision p50', value: cedar.decisionP50Us, unit: 'µs' },
+  { name: 'cedar decision p99', value: cedar.decisionP99Us, unit: 'µs' },
+  { name: 'authorization request parse rate', value: cedar.parsePerSecond, unit: 'requests/s' },
+  { name: 'authorization request parse p50', value: cedar.parseP50Us, unit: 'µs' },
+  { name: 'cedar decision p50 / request parse p50', value: cedar.decisionP50Us / cedar.parseP50Us },
 );
 
 print({ name: 'bench duration', value: (performance.now() - benchStart) / 1000, unit: 's' });

@@ -25,7 +25,7 @@ export async function confineToWorkspace(
   if (normalized === '..' || normalized.startsWith('../')) {
     throw new PathRefusedError(`the path leaves the workspace: ${path}`);
   }
-  const root = await realpath(workspace);
+  const root = await workspaceRoot(workspace);
   const host = resolve(root, normalized);
   if (!isInside(root, host)) throw new PathRefusedError(`the path leaves the workspace: ${path}`);
   // A symlink anywhere along the path may point outside: resolve the deepest part that exists.
@@ -37,6 +37,18 @@ export async function confineToWorkspace(
   if (isGitPath(rel) || isGitPath(relative(root, real).split(sep).join('/')))
     throw new PathRefusedError(`the repository's .git directory is off limits: ${path}`);
   return { relative: rel === '' ? '.' : rel, host };
+}
+
+/** A workspace's own real path does not change while a run uses it; resolving it once saves a syscall per call. */
+const roots = new Map<string, string>();
+async function workspaceRoot(workspace: string): Promise<string> {
+  let root = roots.get(workspace);
+  if (!root) {
+    root = await realpath(workspace);
+    if (roots.size > 256) roots.clear();
+    roots.set(workspace, root);
+  }
+  return root;
 }
 
 function isInside(root: string, candidate: string): boolean {

@@ -60,7 +60,7 @@ let engineCount = 0;
 
 /**
  * Gantry's Cedar policy engine: the schema and policies of one directory, validated at load and
- * pre-parsed once, answering authorization requests in about a hundred microseconds.
+ * pre-parsed once, answering authorization requests in about 0.3 ms on these machines (npm run bench).
  *
  * Decisions fail closed: an unknown action, a request Cedar rejects, or a policy that fails to
  * evaluate is a deny that says why.
@@ -265,7 +265,9 @@ export class CedarPolicyEngine {
         entities,
         preparsedPolicySetId: this.#policySetId,
         preparsedSchemaName: this.#schemaName,
-        validateRequest: true,
+        // The policies were validated against the schema at load and the request's shape is fixed by
+        // its TypeScript type; validating each request again cost a fifth of every decision.
+        validateRequest: false,
       });
     } catch (cause) {
       return decided('deny', [`Cedar could not evaluate the request: ${(cause as Error).message}`], []);
