@@ -88,7 +88,7 @@ export class ToolGateway {
         ...(call.name === 'finish' ? { finish: toolInputSchemas.finish.parse(call.input) } : {}),
       };
     }
-    this.detectLoop(call.name, argsJson, scope, key);
+    await this.detectLoop(call.name, argsJson, scope, key);
     await this.settings.beforeCall();
     const denied = this.journal.find(`${key}:denied`, 'tool.denied');
     if (denied)
@@ -159,7 +159,7 @@ export class ToolGateway {
   }
 
   /** Ends the run when the agent keeps asking for the very same call: it is stuck, not working. */
-  private detectLoop(tool: string, argsJson: string, scope: string, key: string): void {
+  private async detectLoop(tool: string, argsJson: string, scope: string, key: string): Promise<void> {
     const phase = scope.replace(/:t\d+$/, '');
     const argsHash = sha256Hex(argsJson);
     const repeats = this.journal
@@ -167,6 +167,8 @@ export class ToolGateway {
       .filter((e) => e.type === 'tool.requested' && e.data.tool === tool && e.data.argsHash === argsHash)
       .filter((e) => e.type === 'tool.requested' && e.data.phase.replace(/:t\d+$/, '') === phase).length;
     if (repeats > this.settings.maxIdenticalCalls) {
+      const reason = `the agent asked for ${tool} with the same arguments ${repeats} times in phase ${phase}`;
+      await this.journal.record(`${key}:loop`, 'guard.tripped', systemActor, { guard: 'loop', reason });
       throw new RunHaltedError(
         `loop detected: the agent asked for ${tool} with the same arguments ${repeats} times in phase ${phase}`,
         { input: key, hint: 'the agent is stuck; narrow the request or try another model' },

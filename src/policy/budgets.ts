@@ -85,6 +85,9 @@ export function usageOf(events: readonly RunEvent[], prices: PriceTable, now: Da
       }
     }
   }
+  // A run still waiting at a gate, or re-running its steps on the way back to the gate a person just
+  // answered, has spent nothing since the wait began: that time is the approver's.
+  if (waitingSince !== undefined) waited += Math.max(0, now.getTime() - waitingSince);
   const start = events[0] ? Date.parse(events[0].at) : now.getTime();
   usage.wallTimeSeconds = Math.max(0, (now.getTime() - start - waited) / 1000);
   return usage;
