@@ -347,7 +347,10 @@ describe('loop detection', () => {
       ]);
       expect(ofType(events, 'run.state').at(-1)?.data.state).toBe('failed');
       expect(ofType(events, 'guard.tripped').map((e) => e.data)).toEqual([
-        { guard: 'loop', reason: 'the agent asked for read_file with the same arguments 4 times in phase reproduce' },
+        {
+          guard: 'loop',
+          reason: 'the agent asked for read_file with the same arguments 4 times in phase reproduce',
+        },
       ]);
     } finally {
       await env.close();
