@@ -112,7 +112,12 @@ export const runEventData = {
     head: z.string(),
     body: Sha256,
   }),
-  'step.completed': z.strictObject({ step: z.string(), output: Sha256 }),
+  /** A finished step's output: inline when small, else stored by hash. */
+  'step.completed': z.strictObject({
+    step: z.string(),
+    output: Sha256.optional(),
+    value: z.unknown().optional(),
+  }),
   'policy.decided': z.strictObject({ decision: PolicyDecision }),
   'scope.checked': z.strictObject({
     iteration: z.number().int(),

@@ -86,13 +86,13 @@ export async function engagedKillSwitch(
   records: RecordStore,
   run: { capability: string; repository: string },
 ): Promise<KillSwitch | undefined> {
-  for (const id of ['global', `capability:${run.capability}`, `repository:${run.repository}`]) {
-    const value = await records.get<unknown>(KIND, id);
-    if (value === undefined) continue;
-    const parsed = KillSwitch.parse(value);
-    if (parsed.engaged) return parsed;
-  }
-  return undefined;
+  // One read of every switch: this runs before each step and model turn.
+  const engaged = (await listKillSwitches(records)).filter((s) => s.engaged);
+  return (
+    engaged.find((s) => s.scope === 'global') ??
+    engaged.find((s) => s.scope === 'capability' && s.target === run.capability) ??
+    engaged.find((s) => s.scope === 'repository' && s.target === run.repository)
+  );
 }
 
 export async function listKillSwitches(records: RecordStore): Promise<KillSwitch[]> {

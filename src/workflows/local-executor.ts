@@ -12,6 +12,9 @@ import {
   taskSteps,
 } from './issue-resolver.js';
 
+/** Step outputs up to this size (JSON characters) sit in their event; larger ones are artifacts. */
+const INLINE_OUTPUT_LIMIT = 4096;
+
 export type StepHandler = (input: Record<string, unknown>) => Promise<unknown>;
 
 export type ExecutionOutcome =
@@ -21,7 +24,7 @@ export type ExecutionOutcome =
 
 /**
  * Runs a definition with aws-local-stepfunctions, every Task state calling its step in-process.
- * Each finished step is journaled (`step.completed` with its output stored by hash), so running the
+ * Each finished step is journaled (`step.completed` with its output, inline or stored by hash), so running the
  * execution again after a crash or an approval replays finished steps from the log and continues.
  */
 export async function executeLocally(options: {
@@ -46,16 +49,16 @@ export async function executeLocally(options: {
       ) as Record<string, unknown>;
       const key = `step:${task.state}${typeof input.iteration === 'number' ? `#${input.iteration}` : ''}`;
       const done = journal.find(key, 'step.completed');
-      if (done) return JSON.parse(await artifacts.getText(done.data.output));
+      if (done)
+        return done.data.output ? JSON.parse(await artifacts.getText(done.data.output)) : done.data.value;
       try {
         const output = await handler(input);
-        const hash = await artifacts.put(JSON.stringify(output ?? null), 'application/json');
-        await journal.record(
-          key,
-          'step.completed',
-          { kind: 'step', id: task.step },
-          { step: task.state, output: hash },
-        );
+        const json = JSON.stringify(output ?? null);
+        const data =
+          json.length <= INLINE_OUTPUT_LIMIT
+            ? { step: task.state, value: output ?? null }
+            : { step: task.state, output: await artifacts.put(json, 'application/json') };
+        await journal.record(key, 'step.completed', { kind: 'step', id: task.step }, data);
         return output;
       } catch (error) {
         if (error instanceof AwaitingApproval) {

@@ -36,7 +36,11 @@ export function runGantry(args: string[], options: { cwd?: string } = {}): Promi
   return collect(child);
 }
 
+/** A command that runs longer than this is a hang: it is killed so no process outlives the test. */
+const CLI_TIMEOUT_MS = 120_000;
+
 export function collect(child: ChildProcess): Promise<CliResult> {
+  const timer = setTimeout(() => child.kill('SIGKILL'), CLI_TIMEOUT_MS);
   let stdout = '';
   let stderr = '';
   child.stdout?.on('data', (chunk) => {
@@ -46,7 +50,10 @@ export function collect(child: ChildProcess): Promise<CliResult> {
     stderr += chunk;
   });
   return new Promise((resolvePromise) => {
-    child.on('close', (code, signal) => resolvePromise({ code, signal, stdout, stderr }));
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolvePromise({ code, signal, stdout, stderr });
+    });
   });
 }
 
