@@ -1,4 +1,4 @@
-import { lstat, readlink, realpath } from 'node:fs/promises';
+import { lstatSync, readlinkSync, realpathSync } from 'node:fs';
 import { dirname, isAbsolute, posix, relative, resolve, sep } from 'node:path';
 
 /** Why a path was refused; the gateway turns it into a denied tool call. */
@@ -25,11 +25,11 @@ export async function confineToWorkspace(
   if (normalized === '..' || normalized.startsWith('../')) {
     throw new PathRefusedError(`the path leaves the workspace: ${path}`);
   }
-  const root = await workspaceRoot(workspace);
+  const root = workspaceRoot(workspace);
   const host = resolve(root, normalized);
   if (!isInside(root, host)) throw new PathRefusedError(`the path leaves the workspace: ${path}`);
   // A symlink anywhere along the path may point outside: resolve the deepest part that exists.
-  const real = await realpathOfExistingPrefix(host, path);
+  const real = realpathOfExistingPrefix(host, path);
   if (!isInside(root, real))
     throw new PathRefusedError(`the path resolves outside the workspace through a symlink: ${path}`);
   const rel = relative(root, host).split(sep).join('/');
@@ -41,10 +41,10 @@ export async function confineToWorkspace(
 
 /** A workspace's own real path does not change while a run uses it; resolving it once saves a syscall per call. */
 const roots = new Map<string, string>();
-async function workspaceRoot(workspace: string): Promise<string> {
+function workspaceRoot(workspace: string): string {
   let root = roots.get(workspace);
   if (!root) {
-    root = await realpath(workspace);
+    root = realpathSync(workspace);
     if (roots.size > 256) roots.clear();
     roots.set(workspace, root);
   }
@@ -63,12 +63,16 @@ function isGitPath(rel: string): boolean {
 /** Symlinks followed before giving up, as the kernel's own limit does (ELOOP). */
 const MAX_SYMLINK_HOPS = 40;
 
-async function realpathOfExistingPrefix(path: string, asWritten: string, hops = 0): Promise<string> {
+/**
+ * Synchronous on purpose: a few microseconds of metadata reads on the gateway's hot path, where waiting
+ * behind the thread pool made the tail latency of every decision.
+ */
+function realpathOfExistingPrefix(path: string, asWritten: string, hops = 0): string {
   let current = path;
   const rest: string[] = [];
   for (;;) {
     try {
-      const real = await realpath(current);
+      const real = realpathSync(current);
       return rest.length ? resolve(real, ...rest.reverse()) : real;
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
@@ -76,11 +80,11 @@ async function realpathOfExistingPrefix(path: string, asWritten: string, hops = 
       // ENOTDIR: a later part sits under a regular file, so nothing there exists yet either.
       if (code !== 'ENOENT' && code !== 'ENOTDIR') throw error;
       // A dangling symlink: a write through it would create its target, so its target is what counts.
-      const link = await lstat(current).catch(() => undefined);
+      const link = lstatOrUndefined(current);
       if (link?.isSymbolicLink()) {
         if (hops >= MAX_SYMLINK_HOPS)
           throw new PathRefusedError(`the path runs into a symlink loop: ${asWritten}`);
-        const target = resolve(dirname(current), await readlink(current));
+        const target = resolve(dirname(current), readlinkSync(current));
         return realpathOfExistingPrefix(resolve(target, ...rest.reverse()), asWritten, hops + 1);
       }
       const parent = dirname(current);
@@ -88,5 +92,13 @@ async function realpathOfExistingPrefix(path: string, asWritten: string, hops = 
       rest.push(current.slice(parent.length + 1));
       current = parent;
     }
+  }
+}
+
+function lstatOrUndefined(path: string) {
+  try {
+    return lstatSync(path);
+  } catch {
+    return undefined;
   }
 }
