@@ -23,9 +23,9 @@ export function describeEvent(event: RunEvent): string {
     case 'tool.requested':
       return `  tool ${event.data.tool} requested`;
     case 'tool.authorized':
-      return `  tool ${event.data.decision.action} authorized (${event.data.decision.resource})`;
+      return `  ${event.data.decision.action} on ${event.data.decision.resource} allowed by ${event.data.decision.determiningPolicies.join(', ')}`;
     case 'tool.denied':
-      return `  tool ${event.data.decision.action} DENIED: ${event.data.decision.reasons.join('; ')}`;
+      return `  ${event.data.decision.action} on ${event.data.decision.resource} DENIED by ${event.data.decision.determiningPolicies.join(', ') || 'default deny'}: ${event.data.decision.reasons.join('; ')}`;
     case 'tool.executed':
       return `  tool ${event.data.tool} executed${event.data.exitCode === undefined ? '' : `, exit ${event.data.exitCode}`} (${event.data.durationMs} ms)`;
     case 'file.changed':
