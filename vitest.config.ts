@@ -2,7 +2,13 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['src/**/*.test.ts', 'test/**/*.test.ts', 'bench/**/*.test.ts'],
+    include: [
+      'src/**/*.test.ts',
+      'test/**/*.test.ts',
+      'bench/**/*.test.ts',
+      'functions/**/*.test.ts',
+      'containers/**/*.test.ts',
+    ],
     setupFiles: ['src/runtime-polyfills.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,

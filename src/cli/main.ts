@@ -2,6 +2,7 @@ import '../runtime-polyfills.js';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
+import { priceRecordedRun, renderRunCost } from '../cost/index.js';
 import { GantryError } from '../domain/errors.js';
 import { RunState } from '../domain/run.js';
 import { requestFromGitHubIssueOpened } from '../intake/github-issue.js';
@@ -313,6 +314,16 @@ program
       if (replayed.problems.length === 0) process.stdout.write('the log and its artifacts are intact\n');
     }
     process.exitCode = replayed.problems.length ? 1 : 0;
+  });
+
+program
+  .command('cost')
+  .description('price a recorded run as if it had run on AWS (prices in policies/aws-prices.yaml)')
+  .argument('<run>', 'run id')
+  .option('--json', 'print JSON')
+  .action(async (runId: string, options: { json?: boolean }) => {
+    const cost = await withGantry({}, async (g) => priceRecordedRun(runId, await g.log.read(runId)));
+    process.stdout.write(options.json ? `${JSON.stringify(cost, null, 2)}\n` : renderRunCost(cost));
   });
 
 program

@@ -40,6 +40,7 @@ import { checkRequest } from '../steps/check-request.js';
 import { classifyRisk } from '../steps/classify-risk.js';
 import { createPlan } from '../steps/create-plan.js';
 import { finishRun } from '../steps/finish-run.js';
+import { loadStepResult } from '../steps/load-step-result.js';
 import { mapRepository } from '../steps/map-repository.js';
 import { openPullRequest } from '../steps/open-pull-request.js';
 import { patch } from '../steps/patch.js';
@@ -360,6 +361,7 @@ export class Gantry {
       assembleEvidence: guarded(assembleEvidence),
       openPullRequest: guarded(openPullRequest),
       finishRun: (input) => finishRun(deps, input as never),
+      loadStepResult: (input) => loadStepResult(deps, input as never),
     };
     const result = await executeLocally({
       definition: buildIssueResolver(),

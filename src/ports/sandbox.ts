@@ -44,7 +44,7 @@ export interface SandboxResult {
 
 /** Runs commands isolated from the host: no network, read-only root, only the workspace writable. */
 export interface Sandbox {
-  readonly kind: 'bwrap' | 'unshare';
+  readonly kind: 'bwrap' | 'unshare' | 'process';
   /** Path of the workspace as commands inside the sandbox see it. */
   readonly workspaceMount: string;
   run(command: SandboxCommand): Promise<SandboxResult>;

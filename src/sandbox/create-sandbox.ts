@@ -6,7 +6,8 @@ import type { Sandbox } from '../ports/sandbox.js';
 import { BwrapSandbox, type BwrapSandboxOptions } from './bwrap.js';
 import { UnshareSandbox, type UnshareSandboxOptions } from './unshare.js';
 
-export type SandboxKind = Sandbox['kind'];
+/** The isolators this machine-local factory chooses between; the process sandbox is the Fargate task's. */
+export type SandboxKind = Exclude<Sandbox['kind'], 'process'>;
 
 /** Options for {@link createSandbox}. */
 export interface CreateSandboxOptions {

@@ -1,6 +1,6 @@
 import validator from 'asl-validator';
 import { describe, expect, it } from 'vitest';
-import { buildIssueResolver, localFunctionArn, taskSteps } from './issue-resolver.js';
+import { buildIssueResolver, localResources, taskSteps } from './issue-resolver.js';
 
 describe('issue resolver definition', () => {
   it('is valid Amazon States Language', () => {
@@ -46,7 +46,7 @@ describe('issue resolver definition', () => {
     expect(reachable('none').has('Completed')).toBe(true);
     expect(reachable('EvidenceComplete?').has('Completed')).toBe(false);
     expect(reachable('OpenPullRequest').has('Completed')).toBe(false);
-    expect(edges('OpenPullRequest').sort()).toEqual(['CompleteRun', 'RecordFailure']);
+    expect(edges('OpenPullRequestResult').sort()).toEqual(['CompleteRun', 'RecordFailure']);
   });
 
   it('routes an unanswered gate past its deadline to a rejection, not a failure', () => {
@@ -58,14 +58,32 @@ describe('issue resolver definition', () => {
     });
   });
 
+  it('runs every workspace step as a sandbox task and reads its result back with loadStepResult', () => {
+    // Prepare
+    const definition = buildIssueResolver();
+    const tasks = taskSteps(definition, localResources);
+    // Assess
+    const sandbox = tasks.filter((t) => t.kind === 'sandbox');
+    expect(sandbox.map((t) => t.step).sort()).toEqual(
+      ['assembleEvidence', 'mapRepository', 'openPullRequest', 'patch', 'reproduce', 'verify'].sort(),
+    );
+    for (const task of sandbox) {
+      const state = definition.States[task.state];
+      expect(state && 'Resource' in state && state.Resource).toBe('arn:aws:states:::ecs:runTask.sync');
+      expect(JSON.stringify(state)).toContain('"AssignPublicIp":"DISABLED"');
+      const next = state && 'Next' in state ? state.Next : undefined;
+      expect(tasks.find((t) => t.state === next)?.step).toBe('loadStepResult');
+    }
+  });
+
   it('maps every task to a known step', () => {
     // Act
-    const tasks = taskSteps(buildIssueResolver(), localFunctionArn);
+    const tasks = taskSteps(buildIssueResolver(), localResources);
     // Assess
     expect(tasks.find((t) => t.state === 'AwaitPlanApproval')).toEqual({
       state: 'AwaitPlanApproval',
       step: 'requestApproval',
-      waitsForToken: true,
+      kind: 'token',
     });
     expect(tasks.filter((t) => t.step === 'finishRun').length).toBeGreaterThanOrEqual(4);
   });

@@ -1,6 +1,6 @@
 import type { Catcher, State, StateMachineDefinition, TaskState } from './asl.js';
 
-/** The steps the issue resolver invokes; each is a Lambda on AWS and an in-process function locally. */
+/** The steps the issue resolver invokes; each is a Lambda or a sandbox task on AWS and an in-process function locally. */
 export const issueResolverSteps = [
   'checkRequest',
   'classifyRisk',
@@ -13,14 +13,54 @@ export const issueResolverSteps = [
   'assembleEvidence',
   'openPullRequest',
   'finishRun',
+  'loadStepResult',
 ] as const;
 export type IssueResolverStep = (typeof issueResolverSteps)[number];
 
-/** Returns the ARN of a step's function: real ARNs on AWS, placeholders locally. */
-export type FunctionArnResolver = (step: IssueResolverStep) => string;
+/**
+ * Steps that need the run's workspace and run the repository's code. On AWS each runs as a Fargate task
+ * in the sandbox network, started with the ECS `.sync` integration; the task records its output in the
+ * run journal and `loadStepResult` brings it back into the execution.
+ */
+export const workspaceSteps = [
+  'mapRepository',
+  'reproduce',
+  'patch',
+  'verify',
+  'assembleEvidence',
+  'openPullRequest',
+] as const;
+export type WorkspaceStep = (typeof workspaceSteps)[number];
+export type LambdaStep = Exclude<IssueResolverStep, WorkspaceStep>;
 
-export const localFunctionArn: FunctionArnResolver = (step) =>
-  `arn:aws:lambda:us-east-1:000000000000:function:gantry-${step}`;
+/** Where the sandbox tasks run: the cluster, task definition and the sandbox network. */
+export interface SandboxTaskTarget {
+  cluster: string;
+  taskDefinition: string;
+  container: string;
+  subnets: string[];
+  securityGroups: string[];
+}
+
+/** The AWS resources a definition refers to: real ARNs when deployed, placeholders locally. */
+export interface StepResources {
+  functionArn: (step: LambdaStep) => string;
+  sandboxTask: SandboxTaskTarget;
+}
+
+export const localResources: StepResources = {
+  functionArn: (step) => `arn:aws:lambda:us-east-1:000000000000:function:gantry-${step}`,
+  sandboxTask: {
+    cluster: 'arn:aws:ecs:us-east-1:000000000000:cluster/gantry-local',
+    taskDefinition: 'arn:aws:ecs:us-east-1:000000000000:task-definition/gantry-sandbox:1',
+    container: 'sandbox',
+    subnets: ['subnet-local'],
+    securityGroups: ['sg-local'],
+  },
+};
+
+/** Container environment variables that carry a sandbox task's step, state and input. */
+export const SANDBOX_ENV = { step: 'GANTRY_STEP', state: 'GANTRY_STATE', input: 'GANTRY_INPUT' } as const;
 
 /** Error name a step throws for a run that must fail with a reason rather than crash. */
 export const RUN_HALTED = 'Gantry.RunHalted';
@@ -44,19 +84,79 @@ const stepTimeoutSeconds: Record<IssueResolverStep, number> = {
   assembleEvidence: 120,
   openPullRequest: 120,
   finishRun: 60,
+  loadStepResult: 60,
 };
 
-function step(
-  arn: FunctionArnResolver,
-  name: IssueResolverStep,
-  fields: Omit<TaskState, 'Type' | 'Resource'>,
-): TaskState {
+function step(res: StepResources, name: LambdaStep, fields: Omit<TaskState, 'Type' | 'Resource'>): TaskState {
   return {
     Type: 'Task',
-    Resource: arn(name),
+    Resource: res.functionArn(name),
     TimeoutSeconds: stepTimeoutSeconds[name],
     Catch: onFailure,
     ...fields,
+  };
+}
+
+/**
+ * A workspace step: a Pass state that shapes the step's input, the sandbox task (`ecs:runTask.sync`)
+ * that runs the step and journals its output, and `loadStepResult`, which reads that output back.
+ * Other states enter through `entry`, the Pass state.
+ */
+function workspaceStep(
+  res: StepResources,
+  name: WorkspaceStep,
+  entry: string,
+  fields: { Parameters: Record<string, unknown>; ResultPath: string; Next: string },
+): Record<string, State> {
+  const task = res.sandboxTask;
+  const iteration =
+    'iteration.$' in fields.Parameters ? { 'iteration.$': fields.Parameters['iteration.$'] } : {};
+  return {
+    [entry]: {
+      Type: 'Pass',
+      Comment: `The input of the ${name} step, handed to the sandbox task as JSON.`,
+      Parameters: fields.Parameters,
+      ResultPath: '$.stepInput',
+      Next: `Run${entry}`,
+    },
+    [`Run${entry}`]: {
+      Type: 'Task',
+      Comment: `Runs ${name} in the sandbox task: no internet, the run's workspace only.`,
+      Resource: 'arn:aws:states:::ecs:runTask.sync',
+      Parameters: {
+        LaunchType: 'FARGATE',
+        Cluster: task.cluster,
+        TaskDefinition: task.taskDefinition,
+        NetworkConfiguration: {
+          AwsvpcConfiguration: {
+            Subnets: task.subnets,
+            SecurityGroups: task.securityGroups,
+            AssignPublicIp: 'DISABLED',
+          },
+        },
+        Overrides: {
+          ContainerOverrides: [
+            {
+              Name: task.container,
+              Environment: [
+                { Name: SANDBOX_ENV.step, Value: name },
+                { Name: SANDBOX_ENV.state, Value: `Run${entry}` },
+                { Name: SANDBOX_ENV.input, 'Value.$': 'States.JsonToString($.stepInput)' },
+              ],
+            },
+          ],
+        },
+      },
+      ResultPath: null,
+      TimeoutSeconds: stepTimeoutSeconds[name],
+      Catch: onFailure,
+      Next: `${entry}Result`,
+    },
+    [`${entry}Result`]: step(res, 'loadStepResult', {
+      Parameters: { ...run, state: `Run${entry}`, ...iteration },
+      ResultPath: fields.ResultPath,
+      Next: fields.Next,
+    }),
   };
 }
 
@@ -66,7 +166,7 @@ function step(
  * deadline, ends the run as rejected with the reason.
  */
 function gate(
-  arn: FunctionArnResolver,
+  res: StepResources,
   options: { name: string; kind: string; requiredWhen: string; next: string; timeoutSeconds: number },
 ): Record<string, State> {
   const { name, kind, requiredWhen, next } = options;
@@ -82,7 +182,7 @@ function gate(
       Comment: `Gate (${kind}): the execution waits until a person answers; the task token resumes it.`,
       Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
       Parameters: {
-        FunctionName: arn('requestApproval'),
+        FunctionName: res.functionArn('requestApproval'),
         Payload: { ...run, kind, state: `Await${name}`, 'taskToken.$': '$$.Task.Token' },
       },
       ResultPath: result,
@@ -95,7 +195,7 @@ function gate(
       Choices: [{ Variable: `${result}.decision`, StringEquals: 'approved', Next: next }],
       Default: `Record${name}Refusal`,
     },
-    [`Record${name}Refusal`]: step(arn, 'finishRun', {
+    [`Record${name}Refusal`]: step(res, 'finishRun', {
       Parameters: { ...run, outcome: 'rejected', 'reason.$': `${result}.reason` },
       ResultPath: '$.outcome',
       Next: 'Rejected',
@@ -112,12 +212,12 @@ const DAY = 24 * 3600;
  * It cannot reach `Completed` without passing `EvidenceComplete?`, and `finishRun` checks the packet again.
  *
  * @example
- * const definition = buildIssueResolver(localFunctionArn);
+ * const definition = buildIssueResolver(localResources);
  * new StateMachine(definition).run({ run: { runId, traceId } });
  */
-export function buildIssueResolver(arn: FunctionArnResolver = localFunctionArn): StateMachineDefinition {
+export function buildIssueResolver(res: StepResources = localResources): StateMachineDefinition {
   const states: Record<string, State> = {
-    CheckRequest: step(arn, 'checkRequest', {
+    CheckRequest: step(res, 'checkRequest', {
       Parameters: run,
       ResultPath: '$.check',
       Next: 'RequestAccepted?',
@@ -127,12 +227,12 @@ export function buildIssueResolver(arn: FunctionArnResolver = localFunctionArn):
       Choices: [{ Variable: '$.check.accepted', BooleanEquals: true, Next: 'ClassifyRisk' }],
       Default: 'RecordRejection',
     },
-    RecordRejection: step(arn, 'finishRun', {
+    RecordRejection: step(res, 'finishRun', {
       Parameters: { ...run, outcome: 'rejected', 'reason.$': '$.check.reason' },
       ResultPath: '$.outcome',
       Next: 'Rejected',
     }),
-    ClassifyRisk: step(arn, 'classifyRisk', {
+    ClassifyRisk: step(res, 'classifyRisk', {
       Parameters: run,
       ResultPath: '$.risk',
       Next: 'AutonomyAllowsChange?',
@@ -143,18 +243,22 @@ export function buildIssueResolver(arn: FunctionArnResolver = localFunctionArn):
       Choices: [{ Variable: '$.risk.autonomyTier', NumericGreaterThanEquals: 1, Next: 'MapRepository' }],
       Default: 'RecordAdvisoryOnly',
     },
-    RecordAdvisoryOnly: step(arn, 'finishRun', {
+    RecordAdvisoryOnly: step(res, 'finishRun', {
       Parameters: { ...run, outcome: 'rejected', 'reason.$': '$.risk.autonomyReason' },
       ResultPath: '$.outcome',
       Next: 'Rejected',
     }),
-    MapRepository: step(arn, 'mapRepository', { Parameters: run, ResultPath: '$.repo', Next: 'CreatePlan' }),
-    CreatePlan: step(arn, 'createPlan', {
+    ...workspaceStep(res, 'mapRepository', 'MapRepository', {
+      Parameters: run,
+      ResultPath: '$.repo',
+      Next: 'CreatePlan',
+    }),
+    CreatePlan: step(res, 'createPlan', {
       Parameters: { ...run, 'repo.$': '$.repo' },
       ResultPath: '$.plan',
       Next: 'PlanApprovalRequired?',
     }),
-    ...gate(arn, {
+    ...gate(res, {
       name: 'PlanApproval',
       kind: 'plan',
       requiredWhen: '$.risk.approvals.plan',
@@ -168,12 +272,12 @@ export function buildIssueResolver(arn: FunctionArnResolver = localFunctionArn):
       ResultPath: '$.loop',
       Next: 'Reproduce',
     },
-    Reproduce: step(arn, 'reproduce', {
+    ...workspaceStep(res, 'reproduce', 'Reproduce', {
       Parameters: { ...run, 'repo.$': '$.repo' },
       ResultPath: '$.agent',
       Next: 'Patch',
     }),
-    Patch: step(arn, 'patch', {
+    ...workspaceStep(res, 'patch', 'Patch', {
       Parameters: {
         ...run,
         'repo.$': '$.repo',
@@ -184,7 +288,7 @@ export function buildIssueResolver(arn: FunctionArnResolver = localFunctionArn):
       ResultPath: '$.agent',
       Next: 'Verify',
     }),
-    Verify: step(arn, 'verify', {
+    ...workspaceStep(res, 'verify', 'Verify', {
       Parameters: {
         ...run,
         'repo.$': '$.repo',
@@ -202,7 +306,7 @@ export function buildIssueResolver(arn: FunctionArnResolver = localFunctionArn):
       ],
       Default: 'Patch',
     },
-    RecordExhaustion: step(arn, 'finishRun', {
+    RecordExhaustion: step(res, 'finishRun', {
       Parameters: {
         ...run,
         outcome: 'failed',
@@ -211,7 +315,7 @@ export function buildIssueResolver(arn: FunctionArnResolver = localFunctionArn):
       ResultPath: '$.outcome',
       Next: 'Failed',
     }),
-    AssembleEvidence: step(arn, 'assembleEvidence', {
+    ...workspaceStep(res, 'assembleEvidence', 'AssembleEvidence', {
       Parameters: { ...run, 'repo.$': '$.repo' },
       ResultPath: '$.evidence',
       Next: 'EvidenceComplete?',
@@ -221,43 +325,43 @@ export function buildIssueResolver(arn: FunctionArnResolver = localFunctionArn):
       Choices: [{ Variable: '$.evidence.complete', BooleanEquals: true, Next: 'CodeOwnerApprovalRequired?' }],
       Default: 'RecordIncompleteEvidence',
     },
-    ...gate(arn, {
+    ...gate(res, {
       name: 'CodeOwnerApproval',
       kind: 'code-owner',
       requiredWhen: '$.risk.approvals.codeOwner',
       next: 'SecurityOwnerApprovalRequired?',
       timeoutSeconds: 3 * DAY,
     }),
-    ...gate(arn, {
+    ...gate(res, {
       name: 'SecurityOwnerApproval',
       kind: 'security-owner',
       requiredWhen: '$.risk.approvals.securityOwner',
       next: 'DomainOwnerApprovalRequired?',
       timeoutSeconds: 3 * DAY,
     }),
-    ...gate(arn, {
+    ...gate(res, {
       name: 'DomainOwnerApproval',
       kind: 'domain-owner',
       requiredWhen: '$.risk.approvals.domainOwner',
       next: 'OpenPullRequest',
       timeoutSeconds: 3 * DAY,
     }),
-    RecordIncompleteEvidence: step(arn, 'finishRun', {
+    RecordIncompleteEvidence: step(res, 'finishRun', {
       Parameters: { ...run, outcome: 'failed', 'reason.$': '$.evidence.reason' },
       ResultPath: '$.outcome',
       Next: 'Failed',
     }),
-    OpenPullRequest: step(arn, 'openPullRequest', {
+    ...workspaceStep(res, 'openPullRequest', 'OpenPullRequest', {
       Parameters: { ...run, 'repo.$': '$.repo', 'evidence.$': '$.evidence' },
       ResultPath: '$.pr',
       Next: 'CompleteRun',
     }),
-    CompleteRun: step(arn, 'finishRun', {
+    CompleteRun: step(res, 'finishRun', {
       Parameters: { ...run, outcome: 'completed', 'pr.$': '$.pr' },
       ResultPath: '$.outcome',
       Next: 'Completed',
     }),
-    RecordExpiry: step(arn, 'finishRun', {
+    RecordExpiry: step(res, 'finishRun', {
       Comment: 'Nobody answered a gate before its deadline: the run ends rejected, saying so.',
       Parameters: {
         ...run,
@@ -270,7 +374,7 @@ export function buildIssueResolver(arn: FunctionArnResolver = localFunctionArn):
     RecordFailure: {
       Type: 'Task',
       Comment: 'Any step error ends the run as failed, with the error recorded as its reason.',
-      Resource: arn('finishRun'),
+      Resource: res.functionArn('finishRun'),
       TimeoutSeconds: stepTimeoutSeconds.finishRun,
       Parameters: { ...run, outcome: 'failed', 'error.$': '$.error' },
       ResultPath: '$.outcome',
@@ -292,19 +396,46 @@ export function buildIssueResolver(arn: FunctionArnResolver = localFunctionArn):
   };
 }
 
-/** The Task states of a definition with the step each one calls. */
-export function taskSteps(definition: StateMachineDefinition, arn: FunctionArnResolver = localFunctionArn) {
-  const byArn = new Map(issueResolverSteps.map((s) => [arn(s), s] as const));
-  const tasks: { state: string; step: IssueResolverStep; waitsForToken: boolean }[] = [];
+/** How a Task state reaches its step: a Lambda, a Lambda holding a task token, or a sandbox task. */
+export type TaskKind = 'lambda' | 'token' | 'sandbox';
+
+/** The Task states of a definition with the step each one calls; an unknown target is an error. */
+export function taskSteps(definition: StateMachineDefinition, res: StepResources = localResources) {
+  const lambdaSteps = issueResolverSteps.filter(
+    (s): s is LambdaStep => !(workspaceSteps as readonly string[]).includes(s),
+  );
+  const byArn = new Map(lambdaSteps.map((s) => [res.functionArn(s), s] as const));
+  const tasks: { state: string; step: IssueResolverStep; kind: TaskKind }[] = [];
   for (const [name, state] of Object.entries(definition.States)) {
     if (state.Type !== 'Task') continue;
-    const waitsForToken = state.Resource.endsWith('.waitForTaskToken');
-    const target = waitsForToken
+    if (state.Resource === 'arn:aws:states:::ecs:runTask.sync') {
+      const step = sandboxEnvironmentOf(state)[SANDBOX_ENV.step];
+      if (!step || !(workspaceSteps as readonly string[]).includes(step)) {
+        throw new Error(
+          `state ${name} runs a sandbox task for ${step ?? 'no step'}, which is not a workspace step`,
+        );
+      }
+      tasks.push({ state: name, step: step as WorkspaceStep, kind: 'sandbox' });
+      continue;
+    }
+    const token = state.Resource.endsWith('.waitForTaskToken');
+    const target = token
       ? String((state.Parameters as { FunctionName: string }).FunctionName)
       : state.Resource;
     const stepName = byArn.get(target);
     if (!stepName) throw new Error(`state ${name} calls ${target}, which is not a Gantry step`);
-    tasks.push({ state: name, step: stepName, waitsForToken });
+    tasks.push({ state: name, step: stepName, kind: token ? 'token' : 'lambda' });
   }
   return tasks;
+}
+
+/** The literal container environment of a sandbox task state (values given with `.$` are paths). */
+export function sandboxEnvironmentOf(state: TaskState): Record<string, string> {
+  const overrides =
+    (
+      state.Parameters as {
+        Overrides?: { ContainerOverrides?: { Environment?: Record<string, string>[] }[] };
+      }
+    ).Overrides?.ContainerOverrides?.[0]?.Environment ?? [];
+  return Object.fromEntries(overrides.flatMap((e) => (e.Name && e.Value ? [[e.Name, e.Value]] : [])));
 }

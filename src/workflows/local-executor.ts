@@ -6,14 +6,13 @@ import type { ArtifactStore } from '../ports/artifacts.js';
 import { AwaitingApproval } from '../steps/request-approval.js';
 import type { StateMachineDefinition } from './asl.js';
 import {
-  type FunctionArnResolver,
   type IssueResolverStep,
-  localFunctionArn,
+  localResources,
+  SANDBOX_ENV,
+  type StepResources,
   taskSteps,
 } from './issue-resolver.js';
-
-/** Step outputs up to this size (JSON characters) sit in their event; larger ones are artifacts. */
-const INLINE_OUTPUT_LIMIT = 4096;
+import { readStepOutput, recordStepOutput, stepKey } from './step-journal.js';
 
 export type StepHandler = (input: Record<string, unknown>) => Promise<unknown>;
 
@@ -33,32 +32,25 @@ export async function executeLocally(options: {
   input: Record<string, unknown>;
   journal: RunJournal;
   artifacts: ArtifactStore;
-  arn?: FunctionArnResolver;
+  resources?: StepResources;
 }): Promise<ExecutionOutcome> {
   const { journal, artifacts } = options;
   let waitingFor: string | undefined;
   let abort: () => void = () => {};
 
   const overrides: Record<string, (input: unknown) => Promise<unknown>> = {};
-  for (const task of taskSteps(options.definition, options.arn ?? localFunctionArn)) {
+  for (const task of taskSteps(options.definition, options.resources ?? localResources)) {
     const handler = options.handlers[task.step];
     overrides[task.state] = async (raw) => {
-      // A .waitForTaskToken task receives the Lambda-invoke parameters; its step reads the payload.
-      const input = (
-        task.waitsForToken ? (raw as { Payload: Record<string, unknown> }).Payload : raw
-      ) as Record<string, unknown>;
-      const key = `step:${task.state}${typeof input.iteration === 'number' ? `#${input.iteration}` : ''}`;
-      const done = journal.find(key, 'step.completed');
-      if (done)
-        return done.data.output ? JSON.parse(await artifacts.getText(done.data.output)) : done.data.value;
+      const input = stepInput(task.kind, raw);
+      // loadStepResult only reads the journal: journaling it too would record the same output twice.
+      if (task.step === 'loadStepResult') return handler(input);
+      const key = stepKey(task.state, input.iteration);
+      const done = await readStepOutput(journal, artifacts, key);
+      if (done) return done.output;
       try {
         const output = await handler(input);
-        const json = JSON.stringify(output ?? null);
-        const data =
-          json.length <= INLINE_OUTPUT_LIMIT
-            ? { step: task.state, value: output ?? null }
-            : { step: task.state, output: await artifacts.put(json, 'application/json') };
-        await journal.record(key, 'step.completed', { kind: 'step', id: task.step }, data);
+        await recordStepOutput(journal, artifacts, key, task.state, task.step, output);
         return output;
       } catch (error) {
         if (error instanceof AwaitingApproval) {
@@ -97,4 +89,21 @@ export async function executeLocally(options: {
       cause: failure.cause?.Cause ?? failure.message ?? String(error),
     };
   }
+}
+
+/**
+ * What a Task state hands its step: the Lambda payload, the payload of a token task, or the JSON the
+ * sandbox task receives in its container environment.
+ */
+function stepInput(kind: 'lambda' | 'token' | 'sandbox', raw: unknown): Record<string, unknown> {
+  if (kind === 'token') return (raw as { Payload: Record<string, unknown> }).Payload;
+  if (kind === 'sandbox') {
+    const environment =
+      (raw as { Overrides: { ContainerOverrides: { Environment: { Name: string; Value: string }[] }[] } })
+        .Overrides.ContainerOverrides[0]?.Environment ?? [];
+    const json = environment.find((e) => e.Name === SANDBOX_ENV.input)?.Value;
+    if (!json) throw new Error(`the sandbox task has no ${SANDBOX_ENV.input} in its container environment`);
+    return JSON.parse(json) as Record<string, unknown>;
+  }
+  return raw as Record<string, unknown>;
 }

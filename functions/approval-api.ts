@@ -1,0 +1,343 @@
+/**
+ * The approval API: an API Gateway v2 (HTTP API) function answering signed approval links.
+ * `GET /approvals/{token}` shows a confirmation page only (mail and chat scanners fetch links);
+ * `POST /approvals/{token}` verifies the link, consumes it, records the decision and resumes the
+ * waiting execution with `SendTaskSuccess` (or `SendTaskFailure` when the gate cannot answer).
+ *
+ * Environment: everything `createAwsStepDeps` reads (src/adapters/aws/aws-runtime.ts).
+ */
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import middy from '@middy/core';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { type AwsStepDeps, createAwsStepDeps } from '../src/adapters/aws/aws-runtime.js';
+import { SfnTaskTokens } from '../src/adapters/aws/sfn-approvals.js';
+import { mayApprove } from '../src/approvals/approval-matrix.js';
+import { requireApproval, saveApproval } from '../src/approvals/approval-records.js';
+import { escapeHtml } from '../src/approvals/notifications.js';
+import {
+  ApprovalLinkError,
+  type ApprovalLinkPayload,
+  consumeApprovalLink,
+  RecordStoreLinkLedger,
+  verifyApprovalLink,
+} from '../src/approvals/signed-links.js';
+import type { Approval } from '../src/domain/approval.js';
+import { GantryError } from '../src/domain/errors.js';
+import { approverQueryFor } from '../src/steps/approver-query.js';
+import { requestApproval } from '../src/steps/request-approval.js';
+import { forgetJournals, journalFor } from '../src/steps/run-context.js';
+import type { RunRef, StepDeps } from '../src/steps/step-deps.js';
+import { lambdaStepDeps, type Observability, observability, once } from './lambda-runtime.js';
+
+export interface ApprovalApiOptions {
+  deps: () => Promise<AwsStepDeps>;
+  tokens: () => SfnTaskTokens;
+  observability: Observability;
+}
+
+export type ApprovalApiHandler = (
+  event: APIGatewayProxyEventV2,
+  context: Context,
+) => Promise<APIGatewayProxyStructuredResultV2>;
+
+const MAX_BODY_BYTES = 16 * 1024;
+const MAX_REASON_CHARS = 2000;
+
+/** The token is in the URL, so nothing may leak it by referrer, cache or frame. */
+const baseHeaders = {
+  'cache-control': 'no-store',
+  'referrer-policy': 'no-referrer',
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'content-security-policy':
+    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+};
+
+/** A refusal shown to the person, with the HTTP status it answers with. */
+class Refusal extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly hint?: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Builds the approval API handler.
+ *
+ * @example
+ * export const handler = createApprovalApi({ deps, tokens: () => new SfnTaskTokens(), observability: observability('approvals') });
+ */
+export function createApprovalApi(options: ApprovalApiOptions): ApprovalApiHandler {
+  const { logger, tracer } = options.observability;
+  const handler = async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
+    const json = wantsJson(event);
+    const match = /\/approvals\/([^/]+)$/.exec(event.rawPath ?? '');
+    if (!match)
+      return answer(
+        json,
+        404,
+        'not-found',
+        'There is nothing here.',
+        'Open the link from the approval message.',
+      );
+    let token = '';
+    try {
+      token = decodeURIComponent(match[1] ?? '');
+    } catch {
+      // An undecodable token is reported as malformed by the verification below.
+    }
+    const method = event.requestContext.http.method.toUpperCase();
+    try {
+      const aws = await options.deps();
+      if (method === 'GET' || method === 'HEAD') {
+        const payload = verifyApprovalLink(token, aws.approvalLinks.key, aws.now());
+        return html(200, confirmationPage(payload));
+      }
+      if (method !== 'POST') {
+        return {
+          ...answer(json, 405, 'method-not-allowed', 'This address answers GET and POST only.'),
+          headers: { ...baseHeaders, allow: 'GET, POST' },
+        };
+      }
+      const reason = reasonOf(event);
+      const payload = await consumeApprovalLink(
+        token,
+        aws.approvalLinks.key,
+        new RecordStoreLinkLedger(aws.records, aws.now),
+        aws.now(),
+      );
+      const decision = await decide(lambdaStepDeps(aws), options.tokens(), payload, reason);
+      logger.info('approval answered', {
+        approvalId: payload.approvalId,
+        decision: decision.decision,
+        by: payload.approver,
+      });
+      return decided(json, payload, decision.decision, reason);
+    } catch (error) {
+      if (error instanceof ApprovalLinkError)
+        return answer(json, 403, error.reason, error.message, error.hint);
+      if (error instanceof Refusal) return answer(json, error.status, error.code, error.message, error.hint);
+      if (error instanceof GantryError) return answer(json, 409, 'refused', error.message, error.hint);
+      logger.error('approval answer failed', error as Error);
+      return answer(
+        json,
+        500,
+        'internal',
+        'The answer could not be recorded.',
+        'Try the link again in a minute.',
+      );
+    }
+  };
+  return middy(handler)
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(captureLambdaHandler(tracer)) as unknown as ApprovalApiHandler;
+}
+
+/**
+ * Records a person's answer and resumes the execution waiting on it. The gate step runs once more: it
+ * finds the decision, records `approval.decided` and the run's return to `running` exactly as the
+ * embedded runtime does, and returns the gate's output, which becomes the task's result.
+ */
+async function decide(
+  deps: StepDeps,
+  tokens: SfnTaskTokens,
+  payload: ApprovalLinkPayload,
+  reason: string | undefined,
+): Promise<{ decision: 'approved' | 'rejected' | 'expired'; by: string; reason: string }> {
+  forgetJournals(deps);
+  const approval = await requireApproval(deps.records, payload.approvalId);
+  if (approval.status !== 'pending') {
+    throw new Refusal(
+      409,
+      'already-decided',
+      `approval ${approval.id} was already ${approval.status} by ${approval.decidedBy ?? 'nobody'}`,
+      'an approval is answered once; see the run with `gantry show`',
+    );
+  }
+  const summary = await deps.log.getRunSummary(approval.runId);
+  if (!summary)
+    throw new GantryError(`approval ${approval.id} belongs to run ${approval.runId}, which has no summary`);
+  const run = { runId: approval.runId, traceId: summary.traceId };
+  const now = deps.now().toISOString();
+  if (now > approval.expiresAt) {
+    // The gate step decides an expired approval itself; the run goes on to be rejected as expired.
+    await resume(deps, tokens, approval, run);
+    throw new Refusal(
+      409,
+      'expired',
+      `approval ${approval.id} expired at ${approval.expiresAt}`,
+      'the run ended rejected; submit the request again if it is still wanted',
+    );
+  }
+  const journal = await journalFor(deps, run);
+  const query = await approverQueryFor(journal, deps.artifacts, approval.kind, deps.approvers);
+  const permission = mayApprove(payload.approver, query);
+  if (!permission.allowed) {
+    throw new Refusal(
+      403,
+      'not-an-approver',
+      `${payload.approver} may not answer approval ${approval.id}: ${permission.reason}`,
+      `ask one of: ${approval.approvers.join(', ') || 'nobody is configured; fix policies/approvers.yaml'}`,
+    );
+  }
+  await saveApproval(deps.records, {
+    ...approval,
+    status: payload.decision === 'approve' ? 'approved' : 'rejected',
+    decidedBy: payload.approver,
+    decidedAt: now,
+    decidedVia: 'link',
+    reason,
+  });
+  return resume(deps, tokens, approval, run);
+}
+
+async function resume(deps: StepDeps, tokens: SfnTaskTokens, approval: Approval, run: RunRef) {
+  let output: Awaited<ReturnType<typeof requestApproval>>;
+  try {
+    output = await requestApproval(deps, {
+      run,
+      kind: approval.kind,
+      state: approval.state,
+      taskToken: approval.taskToken,
+    });
+  } catch (error) {
+    const failure = error instanceof GantryError ? error.describe().replace(/\n\s*/g, '; ') : String(error);
+    await tokens.fail(approval.taskToken, error instanceof Error ? error.name : 'Error', failure);
+    throw error;
+  }
+  await tokens.succeed(approval.taskToken, output);
+  return output;
+}
+
+function reasonOf(event: APIGatewayProxyEventV2): string | undefined {
+  if (!event.body) return undefined;
+  const body = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+  if (Buffer.byteLength(body) > MAX_BODY_BYTES) {
+    throw new Refusal(
+      413,
+      'too-large',
+      `The request body is over ${MAX_BODY_BYTES} bytes.`,
+      'Give a shorter reason.',
+    );
+  }
+  const type = event.headers?.['content-type'] ?? '';
+  let reason: unknown;
+  if (type.startsWith('application/json')) {
+    try {
+      reason = (JSON.parse(body) as { reason?: unknown } | null)?.reason;
+    } catch {
+      throw new Refusal(
+        400,
+        'bad-body',
+        'The request body is not JSON.',
+        'Send {"reason": "..."} or a form.',
+      );
+    }
+  } else {
+    reason = new URLSearchParams(body).get('reason');
+  }
+  if (typeof reason !== 'string' || !reason.trim()) return undefined;
+  return reason.trim().slice(0, MAX_REASON_CHARS);
+}
+
+function wantsJson(event: APIGatewayProxyEventV2): boolean {
+  const accept = event.headers?.accept ?? '';
+  return accept.includes('application/json') && !accept.includes('text/html');
+}
+
+function html(statusCode: number, body: string): APIGatewayProxyStructuredResultV2 {
+  return { statusCode, headers: { ...baseHeaders, 'content-type': 'text/html; charset=utf-8' }, body };
+}
+
+function answer(
+  json: boolean,
+  statusCode: number,
+  code: string,
+  message: string,
+  hint?: string,
+): APIGatewayProxyStructuredResultV2 {
+  if (json) {
+    return {
+      statusCode,
+      headers: { ...baseHeaders, 'content-type': 'application/json; charset=utf-8' },
+      body: JSON.stringify({ error: code, message, hint }),
+    };
+  }
+  return html(
+    statusCode,
+    page(
+      statusCode === 403 ? 'This link cannot be used' : 'Not answered',
+      `<p class="problem">${escapeHtml(message)}</p>${hint ? `<p>${escapeHtml(hint)}</p>` : ''}<p class="code">${escapeHtml(code)}</p>`,
+    ),
+  );
+}
+
+function decided(
+  json: boolean,
+  payload: ApprovalLinkPayload,
+  decision: string,
+  reason: string | undefined,
+): APIGatewayProxyStructuredResultV2 {
+  if (json) {
+    return {
+      statusCode: 200,
+      headers: { ...baseHeaders, 'content-type': 'application/json; charset=utf-8' },
+      body: JSON.stringify({ approvalId: payload.approvalId, decision, approver: payload.approver, reason }),
+    };
+  }
+  return html(
+    200,
+    page(
+      `Recorded: ${decision}`,
+      `<p>${escapeHtml(payload.approver)} ${escapeHtml(decision)} <code>${escapeHtml(payload.approvalId)}</code>.</p>` +
+        (reason ? `<p>Reason: ${escapeHtml(reason)}</p>` : '') +
+        '<p>The run goes on from here; this link will not answer again.</p>',
+    ),
+  );
+}
+
+function confirmationPage(payload: ApprovalLinkPayload): string {
+  const verb = payload.decision === 'approve' ? 'Approve' : 'Reject';
+  return page(
+    `${verb} ${payload.approvalId}?`,
+    `<p>You are about to <strong>${verb.toLowerCase()}</strong> <code>${escapeHtml(payload.approvalId)}</code> as <strong>${escapeHtml(payload.approver)}</strong>.</p>` +
+      `<p>This link expires at ${escapeHtml(payload.expiresAt)} and answers once.</p>` +
+      '<form method="post">' +
+      '<label for="reason">Reason (recorded with your decision)</label>' +
+      '<textarea id="reason" name="reason" rows="3" maxlength="2000"></textarea>' +
+      `<button type="submit" class="${payload.decision}">${verb}</button>` +
+      '</form>',
+  );
+}
+
+function page(title: string, body: string): string {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="no-referrer"><title>${escapeHtml(title)} · Gantry</title>
+<style>body{font:16px/1.5 system-ui,sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem;color:#1f2328}
+textarea{width:100%;display:block;margin:.5rem 0 1rem}button{font:inherit;padding:.5rem 1.5rem;border:0;border-radius:6px;color:#fff;cursor:pointer}
+.approve{background:#1f883d}.reject{background:#cf222e}.problem{font-weight:600}.code{color:#59636e;font-size:.875rem}</style>
+</head><body><h1>${escapeHtml(title)}</h1>${body}</body></html>`;
+}
+
+const deps = once(() => createAwsStepDeps(process.env));
+let tokens: SfnTaskTokens | undefined;
+let built: ApprovalApiHandler | undefined;
+
+/** The deployed entry: built on first use, so importing this module needs no environment. */
+export const handler: ApprovalApiHandler = (event, context) => {
+  built ??= createApprovalApi({
+    deps,
+    tokens: () => {
+      tokens ??= new SfnTaskTokens();
+      return tokens;
+    },
+    observability: observability('gantry-approvals'),
+  });
+  return built(event, context);
+};
