@@ -21,6 +21,8 @@
  *   calls of a low-risk-bugfix run, on a gateway built as the agent phase builds it. Target: p99 under
  *   1 ms. The time inside Cedar is taken apart call by call, giving the gateway's own p50/p99 and
  *   Cedar's share of the whole.
+ * - infra check seconds: `runInfraCheck` for the dev stage (tsc, esbuild bundles, the app under Pulumi
+ *   mocks, the policy rules; `sst install` excluded), and the number of cloud resources synthesised.
  * - cedar decisions per second: `CedarPolicyEngine.decide` in a tight loop over allow and deny
  *   requests, with its p50, beside validating the same requests (`AuthorizationRequest.parse`) alone.
  */
@@ -110,6 +112,13 @@ print(
   { name: 'authorization request parse rate', value: cedar.parsePerSecond, unit: 'requests/s' },
   { name: 'authorization request parse p50', value: cedar.parseP50Us, unit: 'µs' },
   { name: 'cedar decision p50 / request parse p50', value: cedar.decisionP50Us / cedar.parseP50Us },
+);
+
+const { measureInfraCheck } = await import('./infra.js');
+const infra = await measureInfraCheck('dev');
+print(
+  { name: 'infra check seconds', value: infra.seconds, unit: 's' },
+  { name: 'infra resources synthesised', value: infra.resources, unit: 'resources' },
 );
 
 print({ name: 'bench duration', value: (performance.now() - benchStart) / 1000, unit: 's' });

@@ -23,6 +23,7 @@ import { forgetJournals, journalFor } from '../src/steps/run-context.js';
 import { assertRunMayContinue } from '../src/steps/run-guard.js';
 import { RepoState, RunRef, type StepDeps } from '../src/steps/step-deps.js';
 import { forStepFunctions, lambdaStepDeps, type Observability } from './lambda-runtime.js';
+import { publishPendingApprovals, publishRunMetrics } from './run-metrics.js';
 
 /**
  * The idempotency key of a step invocation: its run, the state that called it and the loop iteration.
@@ -151,6 +152,8 @@ export function createStepHandlers(options: StepHandlerOptions): Record<LambdaSt
         logger.appendKeys({ runId: input.run.runId, traceId: input.run.traceId, step });
         const { outcome, output } = await body(deps, input);
         metrics.addMetric(outcome === 'waiting' ? 'StepWaiting' : 'StepSucceeded', MetricUnit.Count, 1);
+        if (step === 'finishRun') await publishRunMetrics(metrics, deps, input.run);
+        if (step === 'requestApproval' || step === 'finishRun') await publishPendingApprovals(metrics, deps);
         return output;
       } catch (error) {
         metrics.addMetric('StepFailed', MetricUnit.Count, 1);

@@ -30,6 +30,7 @@ import { AgentState, RepoState, RunRef, type StepDeps } from '../../src/steps/st
 import { verify } from '../../src/steps/verify.js';
 import { SANDBOX_ENV, type WorkspaceStep, workspaceSteps } from '../../src/workflows/issue-resolver.js';
 import { readStepOutput, recordStepOutput, stepKey } from '../../src/workflows/step-journal.js';
+import { RunStore } from './run-store.js';
 
 /** Each workspace step's input, as the workflow's Pass state shapes it. */
 export const workspaceStepInputs = {
@@ -167,7 +168,14 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number
     // The task never signs approval links, so it is not given the key.
     const aws = await createAwsStepDeps(env, { requireSigningKey: false });
     const deps = await sandboxTaskDeps(env, aws, task.input.run.runId);
-    await runSandboxTask(deps, task);
+    const store = new RunStore(env.GANTRY_RUN_STORE_DIR ?? '/runs', aws.settings.workspacesDir);
+    await store.restore(task.input.run.runId);
+    try {
+      await runSandboxTask(deps, task);
+    } finally {
+      // Saved even when the step fails: a retried task resumes on the files the phase had.
+      await store.save(task.input.run.runId);
+    }
     process.stdout.write(
       `${JSON.stringify({ level: 'INFO', message: 'step finished', step: task.step, state: task.state, runId: task.input.run.runId })}\n`,
     );

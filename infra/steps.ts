@@ -1,0 +1,166 @@
+/**
+ * The Lambda functions: one per entry of functions/entries.ts. Each gets the Gantry runtime environment
+ * (src/adapters/aws/aws-runtime.ts), Powertools settings, active tracing, a log group with the stage's
+ * retention, and only the permissions its trigger needs. The workspace steps are not here: they run in
+ * the sandbox task (sandbox.ts).
+ */
+import { functionEntries } from '../functions/entries.js';
+import { artifactBucket, artifactObjectsArn } from './artifacts.js';
+import { modelIds } from './bedrock.js';
+import { bus } from './bus.js';
+import { apiUrl } from './http.js';
+import {
+  accountId,
+  logRetention,
+  METRICS_NAMESPACE,
+  partition,
+  policyDocument,
+  prefix,
+  region,
+  type Statement,
+} from './stage.js';
+import { eventsTable, idempotencyTable, journalIndexArns, recordsTable, runsTable } from './tables.js';
+
+/** The state machine's name is fixed so functions can name its ARN without a dependency cycle. */
+export const issueResolverName = `${prefix}-issue-resolver`;
+export const issueResolverArn = $interpolate`arn:${partition}:states:${region}:${accountId}:stateMachine:${issueResolverName}`;
+
+export const signingKey = new sst.Secret('ApprovalSigningKey');
+export const webhookSecret = new sst.Secret('GitHubWebhookSecret');
+
+const runtimeEnvironment = {
+  GANTRY_STAGE: $app.stage,
+  GANTRY_EVENTS_TABLE: eventsTable.name,
+  GANTRY_RUNS_TABLE: runsTable.name,
+  GANTRY_RECORDS_TABLE: recordsTable.name,
+  GANTRY_ARTIFACT_BUCKET: artifactBucket.bucket,
+  GANTRY_MODEL_IDS: modelIds,
+  GANTRY_APPROVAL_BASE_URL: apiUrl,
+  GANTRY_SIGNING_KEY: signingKey.value,
+  POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+  NODE_OPTIONS: '--enable-source-maps',
+};
+
+const journal: Statement = {
+  Sid: 'RunJournal',
+  Effect: 'Allow',
+  Action: [
+    'dynamodb:GetItem',
+    'dynamodb:PutItem',
+    'dynamodb:UpdateItem',
+    'dynamodb:DeleteItem',
+    'dynamodb:Query',
+    'dynamodb:ConditionCheckItem',
+  ],
+  Resource: [eventsTable.arn, runsTable.arn, recordsTable.arn, ...journalIndexArns],
+};
+const artifacts: Statement = {
+  Sid: 'ArtifactObjects',
+  Effect: 'Allow',
+  Action: ['s3:GetObject', 's3:PutObject'],
+  Resource: [artifactObjectsArn],
+};
+const taskTokens: Statement = {
+  Sid: 'AnswerGates',
+  Effect: 'Allow',
+  Action: ['states:SendTaskSuccess', 'states:SendTaskFailure'],
+  Resource: [issueResolverArn],
+};
+const idempotency: Statement = {
+  Sid: 'Idempotency',
+  Effect: 'Allow',
+  Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+  Resource: [idempotencyTable.arn],
+};
+const putRequests: Statement = {
+  Sid: 'PutRequests',
+  Effect: 'Allow',
+  Action: ['events:PutEvents'],
+  Resource: [bus.arn],
+};
+
+/** What each function may do besides logging and tracing. */
+const accessByFunction: Record<
+  string,
+  { statements: Statement[]; environment: Record<string, $util.Input<string>> }
+> = {
+  ApprovalApi: { statements: [journal, artifacts, taskTokens], environment: {} },
+  GitHubWebhook: {
+    statements: [journal, artifacts, putRequests],
+    environment: { GANTRY_BUS_NAME: bus.name, GANTRY_WEBHOOK_SECRET: webhookSecret.value },
+  },
+  AlarmRouter: { statements: [journal], environment: {} },
+};
+const stepAccess = {
+  statements: [journal, artifacts, idempotency, taskTokens],
+  environment: { GANTRY_IDEMPOTENCY_TABLE: idempotencyTable.name },
+};
+
+/** Lambda has no resource-level permission for X-Ray writes: AWS requires `*` here. */
+const tracing: Statement = {
+  Sid: 'XRayWrite',
+  Effect: 'Allow',
+  Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'],
+  Resource: ['*'],
+};
+
+function handlerPath(file: string, handler: string) {
+  return `${file.replace(/\.ts$/, '')}.${handler}`;
+}
+
+export const functions = Object.fromEntries(
+  functionEntries.map((entry) => {
+    const access = accessByFunction[entry.name] ?? stepAccess;
+    const fn = new sst.aws.Function(entry.name, {
+      name: `${prefix}-${entry.name}`,
+      handler: handlerPath(entry.file, entry.handler),
+      runtime: 'nodejs20.x',
+      architecture: 'arm64',
+      memory: '1024 MB',
+      timeout: entry.trigger === 'http' ? '29 seconds' : '60 seconds',
+      environment: {
+        ...runtimeEnvironment,
+        ...access.environment,
+        POWERTOOLS_SERVICE_NAME: `gantry-${entry.name}`,
+      },
+      // cedar-wasm reads its .wasm beside itself at run time, so it is installed, not bundled.
+      nodejs: { format: 'esm', install: ['@cedar-policy/cedar-wasm'] },
+      copyFiles: [{ from: 'policies', to: 'policies' }],
+      logging: { retention: logRetention, format: 'json' },
+      permissions: [],
+      transform: {
+        function: (args: aws.lambda.FunctionArgs) => {
+          args.tracingConfig = { mode: 'Active' };
+        },
+        role: (args: aws.iam.RoleArgs) => {
+          // No AWSLambdaBasicExecutionRole (logs on `*`): the inline policy below names the log group.
+          args.managedPolicyArns = [];
+        },
+      },
+    });
+    const logGroupArn = $interpolate`arn:${partition}:logs:${region}:${accountId}:log-group:/aws/lambda/${prefix}-${entry.name}:*`;
+    new aws.iam.RolePolicy(`${entry.name}Access`, {
+      role: fn.nodes.role.name,
+      policy: policyDocument([
+        ...access.statements,
+        tracing,
+        {
+          Sid: 'WriteLogs',
+          Effect: 'Allow',
+          Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+          Resource: [logGroupArn],
+        },
+      ]),
+    });
+    return [entry.name, fn] as const;
+  }),
+);
+
+/** The function ARN of each Lambda-side workflow step. */
+export function stepFunction(step: string) {
+  const name = `Step${step[0]?.toUpperCase()}${step.slice(1)}`;
+  const fn = functions[name];
+  if (!fn)
+    throw new Error(`there is no function for step ${step} (expected ${name} in functions/entries.ts)`);
+  return fn;
+}

@@ -1,0 +1,139 @@
+/**
+ * The offline AWS check (`npm run infra:check`, infra/check/): the real app meets every rule, and each
+ * rule catches a deliberately broken variant — from hand-made resource lists, and end to end by running
+ * the app under Pulumi mocks with a transform that opens the sandbox's egress. When `.sst/platform` is
+ * missing the first test installs it with `sst install` (npm registry; ~30-50 s).
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ensurePlatform, synthesize } from '../infra/check/check.js';
+import type { Synthesis, SynthResource } from '../infra/check/resources.js';
+import {
+  bucketProtectionRule,
+  checkResources,
+  iamWildcardRule,
+  sandboxEgressRule,
+  stateMachineRule,
+} from '../infra/check/rules.js';
+
+const root = process.cwd();
+let app: Synthesis;
+
+beforeAll(async () => {
+  await ensurePlatform(root);
+  app = await synthesize(root, 'dev');
+}, 240_000);
+
+const clone = (resources: SynthResource[]) => structuredClone(resources);
+const find = (resources: SynthResource[], type: string, name?: string) => {
+  const found = resources.find((r) => r.type === type && (name === undefined || r.name === name));
+  if (!found) throw new Error(`no ${type} ${name ?? ''}`);
+  return found;
+};
+
+describe('infra check on the real app', () => {
+  it('meets every rule', () => {
+    // Act
+    const violations = checkResources(app.resources);
+    // Assess
+    expect(violations).toEqual([]);
+    expect(app.resources.filter((r) => r.custom).length).toBeGreaterThan(80);
+  });
+});
+
+describe('each rule fails on a broken variant', () => {
+  it('catches a security group rule opening 0.0.0.0/0 egress from the sandbox', () => {
+    // Prepare
+    const resources = clone(app.resources);
+    const group = find(resources, 'aws:ec2/securityGroup:SecurityGroup', 'SandboxSecurityGroup');
+    resources.push({
+      type: 'aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule',
+      name: 'SandboxToInternet',
+      id: 'sandboxtointernet-id',
+      custom: true,
+      inputs: { securityGroupId: group.id, cidrIpv4: '0.0.0.0/0', ipProtocol: '-1' },
+      state: {},
+    });
+    // Act
+    const violations = checkResources(resources, [sandboxEgressRule]);
+    // Assess
+    expect(violations.map((v) => v.message)).toEqual([
+      'egress to 0.0.0.0/0: the sandbox would reach the internet',
+    ]);
+  });
+
+  it('catches a `*` IAM action', () => {
+    // Prepare
+    const resources = clone(app.resources);
+    const policy = find(resources, 'aws:iam/rolePolicy:RolePolicy', 'StepCheckRequestAccess');
+    const document = JSON.parse(String(policy.inputs.policy));
+    document.Statement.push({
+      Sid: 'Everything',
+      Effect: 'Allow',
+      Action: ['dynamodb:*'],
+      Resource: ['arn:aws:dynamodb:::table/x'],
+    });
+    policy.inputs.policy = JSON.stringify(document);
+    // Act
+    const violations = checkResources(resources, [iamWildcardRule]);
+    // Assess
+    expect(violations).toHaveLength(1);
+    expect(violations[0]?.message).toContain('wildcard action dynamodb:*');
+  });
+
+  it('catches a `*` resource for an action AWS lets you scope', () => {
+    // Prepare
+    const resources = clone(app.resources);
+    const policy = find(resources, 'aws:iam/rolePolicy:RolePolicy', 'StepCheckRequestAccess');
+    const document = JSON.parse(String(policy.inputs.policy));
+    document.Statement.push({ Effect: 'Allow', Action: ['s3:GetObject'], Resource: '*' });
+    policy.inputs.policy = JSON.stringify(document);
+    // Act
+    const violations = checkResources(resources, [iamWildcardRule]);
+    // Assess
+    expect(violations.map((v) => v.message)).toEqual([
+      expect.stringContaining('resource "*" for s3:GetObject'),
+    ]);
+  });
+
+  it('catches a bucket without versioning', () => {
+    // Prepare
+    const resources = clone(app.resources).filter(
+      (r) => r.type !== 'aws:s3/bucketVersioning:BucketVersioning',
+    );
+    // Act
+    const violations = checkResources(resources, [bucketProtectionRule]);
+    // Assess
+    expect(violations.map((v) => v.message)).toEqual(['versioning is not enabled']);
+  });
+
+  it('catches a state machine calling a function that does not exist', () => {
+    // Prepare
+    const resources = clone(app.resources);
+    const machine = find(resources, 'aws:sfn/stateMachine:StateMachine');
+    const definition = JSON.parse(String(machine.inputs.definition));
+    definition.States.CheckRequest.Resource = 'arn:aws:lambda:eu-west-1:123456789012:function:gone';
+    machine.inputs.definition = JSON.stringify(definition);
+    // Act
+    const messages = checkResources(resources, [stateMachineRule]).map((v) => v.message);
+    // Assess
+    expect(messages).toContainEqual(
+      expect.stringContaining(
+        'state CheckRequest invokes arn:aws:lambda:eu-west-1:123456789012:function:gone, which is not a function of this app',
+      ),
+    );
+  });
+
+  it('catches, end to end, a transform opening the sandbox group to 0.0.0.0/0', async () => {
+    // Act
+    const broken = await synthesize(root, 'dev', { injectOpenEgress: true });
+    const violations = checkResources(broken.resources);
+    // Assess
+    expect(violations).toEqual([
+      {
+        rule: 'sandbox-egress-endpoints-only',
+        resource: 'aws:ec2/securityGroup:SecurityGroup SandboxSecurityGroup',
+        message: 'inline egress to 0.0.0.0/0: the sandbox would reach the internet',
+      },
+    ]);
+  }, 120_000);
+});
