@@ -13,8 +13,8 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import { type AwsStepDeps, createAwsStepDeps } from '../src/adapters/aws/aws-runtime.js';
 import { SfnTaskTokens } from '../src/adapters/aws/sfn-approvals.js';
 import { mayApprove } from '../src/approvals/approval-matrix.js';
+import { confirmationPage, problemPage, recordedPage } from '../src/approvals/approval-pages.js';
 import { requireApproval, saveApproval } from '../src/approvals/approval-records.js';
-import { escapeHtml } from '../src/approvals/notifications.js';
 import {
   ApprovalLinkError,
   type ApprovalLinkPayload,
@@ -268,13 +268,7 @@ function answer(
       body: JSON.stringify({ error: code, message, hint }),
     };
   }
-  return html(
-    statusCode,
-    page(
-      statusCode === 403 ? 'This link cannot be used' : 'Not answered',
-      `<p class="problem">${escapeHtml(message)}</p>${hint ? `<p>${escapeHtml(hint)}</p>` : ''}<p class="code">${escapeHtml(code)}</p>`,
-    ),
-  );
+  return html(statusCode, problemPage(statusCode, code, message, hint));
 }
 
 function decided(
@@ -290,39 +284,7 @@ function decided(
       body: JSON.stringify({ approvalId: payload.approvalId, decision, approver: payload.approver, reason }),
     };
   }
-  return html(
-    200,
-    page(
-      `Recorded: ${decision}`,
-      `<p>${escapeHtml(payload.approver)} ${escapeHtml(decision)} <code>${escapeHtml(payload.approvalId)}</code>.</p>` +
-        (reason ? `<p>Reason: ${escapeHtml(reason)}</p>` : '') +
-        '<p>The run goes on from here; this link will not answer again.</p>',
-    ),
-  );
-}
-
-function confirmationPage(payload: ApprovalLinkPayload): string {
-  const verb = payload.decision === 'approve' ? 'Approve' : 'Reject';
-  return page(
-    `${verb} ${payload.approvalId}?`,
-    `<p>You are about to <strong>${verb.toLowerCase()}</strong> <code>${escapeHtml(payload.approvalId)}</code> as <strong>${escapeHtml(payload.approver)}</strong>.</p>` +
-      `<p>This link expires at ${escapeHtml(payload.expiresAt)} and answers once.</p>` +
-      '<form method="post">' +
-      '<label for="reason">Reason (recorded with your decision)</label>' +
-      '<textarea id="reason" name="reason" rows="3" maxlength="2000"></textarea>' +
-      `<button type="submit" class="${payload.decision}">${verb}</button>` +
-      '</form>',
-  );
-}
-
-function page(title: string, body: string): string {
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer"><title>${escapeHtml(title)} · Gantry</title>
-<style>body{font:16px/1.5 system-ui,sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem;color:#1f2328}
-textarea{width:100%;display:block;margin:.5rem 0 1rem}button{font:inherit;padding:.5rem 1.5rem;border:0;border-radius:6px;color:#fff;cursor:pointer}
-.approve{background:#1f883d}.reject{background:#cf222e}.problem{font-weight:600}.code{color:#59636e;font-size:.875rem}</style>
-</head><body><h1>${escapeHtml(title)}</h1>${body}</body></html>`;
+  return html(200, recordedPage(payload, decision, reason));
 }
 
 const deps = once(() => createAwsStepDeps(process.env));

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { GantryError } from '../domain/errors.js';
-import { escapeHtml } from './notifications.js';
+import { confirmationPage, problemPage, recordedPage } from './approval-pages.js';
 import {
   ApprovalLinkError,
   type ApprovalLinkLedger,
@@ -222,14 +222,7 @@ function send(
     sendJson(response, status, { error: code, message, hint });
     return;
   }
-  sendHtml(
-    response,
-    status,
-    page(
-      status === 403 ? 'This link cannot be used' : 'Not answered',
-      `<p class="problem">${escapeHtml(message)}</p>${hint ? `<p>${escapeHtml(hint)}</p>` : ''}<p class="code">${escapeHtml(code)}</p>`,
-    ),
-  );
+  sendHtml(response, status, problemPage(status, code, message, hint));
 }
 
 function methodNotAllowed(request: IncomingMessage, response: ServerResponse, allow: string): void {
@@ -253,38 +246,5 @@ function answered(
     });
     return;
   }
-  sendHtml(
-    response,
-    200,
-    page(
-      `Recorded: ${decision}`,
-      `<p>${escapeHtml(payload.approver)} ${decision} <code>${escapeHtml(payload.approvalId)}</code>.</p>` +
-        (reason ? `<p>Reason: ${escapeHtml(reason)}</p>` : '') +
-        '<p>The run goes on from here; this link will not answer again.</p>',
-    ),
-  );
-}
-
-function confirmationPage(payload: ApprovalLinkPayload): string {
-  const verb = payload.decision === 'approve' ? 'Approve' : 'Reject';
-  return page(
-    `${verb} ${payload.approvalId}?`,
-    `<p>You are about to <strong>${verb.toLowerCase()}</strong> <code>${escapeHtml(payload.approvalId)}</code> as <strong>${escapeHtml(payload.approver)}</strong>.</p>` +
-      `<p>This link expires at ${escapeHtml(payload.expiresAt)} and answers once.</p>` +
-      '<form method="post">' +
-      '<label for="reason">Reason (recorded with your decision)</label>' +
-      '<textarea id="reason" name="reason" rows="3" maxlength="2000"></textarea>' +
-      `<button type="submit" class="${payload.decision}">${verb}</button>` +
-      '</form>',
-  );
-}
-
-function page(title: string, body: string): string {
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer"><title>${escapeHtml(title)} · Gantry</title>
-<style>body{font:16px/1.5 system-ui,sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem;color:#1f2328}
-textarea{width:100%;display:block;margin:.5rem 0 1rem}button{font:inherit;padding:.5rem 1.5rem;border:0;border-radius:6px;color:#fff;cursor:pointer}
-.approve{background:#1f883d}.reject{background:#cf222e}.problem{font-weight:600}.code{color:#59636e;font-size:.875rem}</style>
-</head><body><h1>${escapeHtml(title)}</h1>${body}</body></html>`;
+  sendHtml(response, 200, recordedPage(payload, decision, reason));
 }
