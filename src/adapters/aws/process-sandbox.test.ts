@@ -2,6 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { buildSync } from 'esbuild';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SandboxError } from '../../domain/errors.js';
 import { ProcessSandbox } from './process-sandbox.js';
@@ -177,10 +179,20 @@ describe('ProcessSandbox', () => {
       await mkdir(join(workspace, '.git'), { recursive: true });
       execFileSync('chmod', ['0755', dir]);
       execFileSync('chown', ['-R', '1986:1986', workspace]);
+      // The runner user may not be able to read the repository (a clone under a private directory), so
+      // the adapter is bundled into the probe's own directory.
+      buildSync({
+        entryPoints: [fileURLToPath(new URL('./process-sandbox.ts', import.meta.url))],
+        bundle: true,
+        platform: 'node',
+        format: 'esm',
+        outfile: join(dir, 'process-sandbox.mjs'),
+        logLevel: 'silent',
+      });
       const script = join(dir, 'probe.mjs');
       await writeFile(
         script,
-        `import { ProcessSandbox } from ${JSON.stringify(new URL('./process-sandbox.ts', import.meta.url).href)};
+        `import { ProcessSandbox } from './process-sandbox.mjs';
 const sandbox = new ProcessSandbox({ commandUser: { uid: 1987, gid: 1987 }, requireUserSwitch: true });
 const result = await sandbox.run({ argv: ['sh', '-c', 'id -u; touch made'], workspace: ${JSON.stringify(workspace)} });
 console.log(JSON.stringify({ stdout: result.stdout, exitCode: result.exitCode, stderr: result.stderr }));`,
@@ -200,12 +212,10 @@ console.log(JSON.stringify({ stdout: result.stdout, exitCode: result.exitCode, s
             '--ambient-caps=+chown,+kill,+setgid,+setuid',
             '--',
             process.execPath,
-            '--import',
-            'tsx',
             script,
           ],
           {
-            cwd: process.cwd(),
+            cwd: dir,
             env: { PATH: process.env.PATH, HOME: dir, TSX_DISABLE_CACHE: '1' },
             encoding: 'utf8',
           },
