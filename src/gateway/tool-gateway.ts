@@ -111,15 +111,20 @@ export class ToolGateway {
     const execution = await this.execute(decision.tool, decision.input, decision.paths);
     const durationMs = Math.round(performance.now() - started);
     const { text } = this.redactor.redact(execution.output);
-    const outputHash = await this.artifacts.put(text, 'text/plain; charset=utf-8');
+    // The artifacts of one call do not depend on each other: store them together.
+    const change = execution.fileChange;
+    const [outputHash, beforeHash, afterHash] = await Promise.all([
+      this.artifacts.put(text, 'text/plain; charset=utf-8'),
+      change?.before === undefined ? undefined : this.artifacts.put(change.before),
+      change ? this.artifacts.put(change.after) : undefined,
+    ]);
 
-    if (execution.fileChange) {
-      const { path, before, after } = execution.fileChange;
+    if (change && afterHash) {
       await this.journal.record(`${key}:file`, 'file.changed', this.settings.agent, {
         callId: call.id,
-        path,
-        before: before === undefined ? undefined : await this.artifacts.put(before),
-        after: await this.artifacts.put(after),
+        path: change.path,
+        before: beforeHash,
+        after: afterHash,
       });
     }
     if (execution.testRun) {

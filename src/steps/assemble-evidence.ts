@@ -43,12 +43,11 @@ export async function assembleEvidence(
       const packet = await buildPacket(deps, journal, input.repo);
       const { completeness, missing } = scoreEvidence(packet);
       const markdown = renderEvidenceMarkdown(packet);
-      return {
-        json: await deps.artifacts.put(JSON.stringify(packet, null, 2), 'application/json'),
-        markdown: await deps.artifacts.put(markdown, 'text/markdown; charset=utf-8'),
-        completeness,
-        missing,
-      };
+      const [json, markdownHash] = await Promise.all([
+        deps.artifacts.put(JSON.stringify(packet, null, 2), 'application/json'),
+        deps.artifacts.put(markdown, 'text/markdown; charset=utf-8'),
+      ]);
+      return { json, markdown: markdownHash, completeness, missing };
     },
   );
   const file = await writeReadableCopy(deps, input.run.runId, assembled.json, assembled.markdown);
