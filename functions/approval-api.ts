@@ -111,7 +111,12 @@ export function createApprovalApi(options: ApprovalApiOptions): ApprovalApiHandl
         new RecordStoreLinkLedger(aws.records, aws.now),
         aws.now(),
       );
-      const decision = await decide(lambdaStepDeps(aws), options.tokens(), payload, reason);
+      const decision = await decide(
+        { ...lambdaStepDeps(aws), artifactsForRun: aws.artifactsForRun },
+        options.tokens(),
+        payload,
+        reason,
+      );
       logger.info('approval answered', {
         approvalId: payload.approvalId,
         decision: decision.decision,
@@ -144,13 +149,15 @@ export function createApprovalApi(options: ApprovalApiOptions): ApprovalApiHandl
  * embedded runtime does, and returns the gate's output, which becomes the task's result.
  */
 async function decide(
-  deps: StepDeps,
+  base: StepDeps & Pick<AwsStepDeps, 'artifactsForRun'>,
   tokens: SfnTaskTokens,
   payload: ApprovalLinkPayload,
   reason: string | undefined,
 ): Promise<{ decision: 'approved' | 'rejected' | 'expired'; by: string; reason: string }> {
-  forgetJournals(deps);
-  const approval = await requireApproval(deps.records, payload.approvalId);
+  forgetJournals(base);
+  const approval = await requireApproval(base.records, payload.approvalId);
+  // The approval names its run: from here on, that run's artifact prefix (runs/<runId>/).
+  const deps: StepDeps = { ...base, artifacts: base.artifactsForRun(approval.runId) };
   if (approval.status !== 'pending') {
     throw new Refusal(
       409,

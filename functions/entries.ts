@@ -14,7 +14,10 @@ export interface FunctionEntry {
   trigger: 'state-machine' | 'http' | 'event-bus';
 }
 
-/** The Lambda-side workflow steps (docs/aws.md); `requestApproval` is the `.waitForTaskToken` gate. */
+/**
+ * The Lambda-side workflow steps (docs/aws.md); `requestApproval` is the `.waitForTaskToken` gate and
+ * `grantSandbox` issues each sandbox task's run credentials.
+ */
 export const stepEntries = [
   'checkRequest',
   'classifyRisk',
@@ -22,6 +25,7 @@ export const stepEntries = [
   'requestApproval',
   'finishRun',
   'loadStepResult',
+  'grantSandbox',
 ] as const;
 export type StepEntry = (typeof stepEntries)[number];
 

@@ -123,10 +123,9 @@ export function createGitHubWebhook(options: GitHubWebhookOptions): GitHubWebhoo
     // As Gantry.submit: the raw request, the run's model, request.received and the received state.
     const deps = lambdaStepDeps(aws);
     const journal = await journalFor(deps, runRef);
-    const raw = await aws.artifacts.put(
-      aws.redactor.redact(body.toString('utf8')).text,
-      'text/plain; charset=utf-8',
-    );
+    const raw = await aws
+      .artifactsForRun(run.runId)
+      .put(aws.redactor.redact(body.toString('utf8')).text, 'text/plain; charset=utf-8');
     await aws.records.put(
       RUN_MODEL_KIND,
       run.runId,

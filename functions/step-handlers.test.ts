@@ -125,13 +125,20 @@ describe('Lambda step handlers on the real middy and Powertools stack', () => {
     const large = { transcript: 'x'.repeat(5000), workspaceCommit: 'abc', outcome: 'finished' };
     await recordStepOutput(
       journal,
-      stage.deps.artifacts,
+      stage.deps.artifactsForRun(run.runId),
       'step:RunMapRepository',
       'RunMapRepository',
       'mapRepository',
       small,
     );
-    await recordStepOutput(journal, stage.deps.artifacts, 'step:RunPatch#2', 'RunPatch', 'patch', large);
+    await recordStepOutput(
+      journal,
+      stage.deps.artifactsForRun(run.runId),
+      'step:RunPatch#2',
+      'RunPatch',
+      'patch',
+      large,
+    );
     // Act
     const loadedSmall = await handlers.loadStepResult(
       { run, state: 'RunMapRepository' },
@@ -162,9 +169,16 @@ describe('Lambda step handlers on the real middy and Powertools stack', () => {
     );
     // and the failure was not stored as the answer: once the output is there, the same call returns it
     const journal = await journalFor(lambdaStepDeps(stage.deps), run);
-    await recordStepOutput(journal, stage.deps.artifacts, 'step:RunVerify#1', 'RunVerify', 'verify', {
-      passed: true,
-    });
+    await recordStepOutput(
+      journal,
+      stage.deps.artifactsForRun(run.runId),
+      'step:RunVerify#1',
+      'RunVerify',
+      'verify',
+      {
+        passed: true,
+      },
+    );
     const retried = await handlers.loadStepResult(
       { run, state: 'RunVerify', iteration: 1 },
       lambdaContext('StepLoadStepResult'),

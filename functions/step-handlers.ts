@@ -9,14 +9,17 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
-import type { AwsStepDeps } from '../src/adapters/aws/aws-runtime.js';
+import { type AwsStepDeps, forRun } from '../src/adapters/aws/aws-runtime.js';
+import { AwsSandboxGrants } from '../src/adapters/aws/sandbox-grants.js';
 import type { SfnTaskTokens } from '../src/adapters/aws/sfn-approvals.js';
 import { formatZodIssues, InvalidInputError } from '../src/domain/errors.js';
 import { ApprovalKind } from '../src/domain/risk.js';
+import type { SandboxGrants } from '../src/ports/sandbox-grants.js';
 import { checkRequest } from '../src/steps/check-request.js';
 import { classifyRisk } from '../src/steps/classify-risk.js';
 import { createPlan } from '../src/steps/create-plan.js';
 import { finishRun } from '../src/steps/finish-run.js';
+import { grantSandbox } from '../src/steps/grant-sandbox.js';
 import { loadStepResult } from '../src/steps/load-step-result.js';
 import { AwaitingApproval, requestApproval } from '../src/steps/request-approval.js';
 import { forgetJournals, journalFor } from '../src/steps/run-context.js';
@@ -57,6 +60,7 @@ export const stepInputs = {
     state: z.string().min(1),
     iteration: z.number().int().positive().optional(),
   }),
+  grantSandbox: z.object({ run: RunRef }),
 } as const;
 export type LambdaStepName = keyof typeof stepInputs;
 export const lambdaStepNames = Object.keys(stepInputs) as LambdaStepName[];
@@ -72,6 +76,8 @@ export interface StepHandlerOptions {
   idempotency: { tableName: string; client?: DynamoDBClient };
   /** Resumes a gate that already has its answer when its step runs. */
   tokens: () => SfnTaskTokens;
+  /** Issues sandbox grants; default {@link AwsSandboxGrants} from the environment, on first use. */
+  grants?: () => SandboxGrants;
   observability: Observability;
 }
 
@@ -124,6 +130,7 @@ function parseInput<S extends LambdaStepName>(step: S, event: unknown): Input<S>
  * middy with Powertools logging (the Lambda context), metrics (`StepSucceeded`, `StepWaiting` or
  * `StepFailed` with the `step` dimension, namespace `Gantry`), tracing, and idempotency keyed by
  * {@link STEP_IDEMPOTENCY_KEY}: a repeated invocation returns the stored result without running the step.
+ * `grantSandbox` has no idempotency: its output is a credentials grant, never stored nor logged.
  *
  * @example
  * const handlers = createStepHandlers({ deps, idempotency: { tableName: 'gantry-idempotency' }, tokens, observability: observability('steps') });
@@ -137,16 +144,17 @@ export function createStepHandlers(options: StepHandlerOptions): Record<LambdaSt
     expiresAfterSeconds: IDEMPOTENCY_SECONDS,
   });
 
-  const wrap = <S extends LambdaStepName>(step: S, body: StepBody<S>): StepHandler => {
-    const persistenceStore = new DynamoDBPersistenceLayer({
-      tableName: options.idempotency.tableName,
-      ...(options.idempotency.client ? { awsSdkV3Client: options.idempotency.client } : {}),
-    });
+  const wrap = <S extends LambdaStepName>(
+    step: S,
+    body: StepBody<S>,
+    { idempotent = true }: { idempotent?: boolean } = {},
+  ): StepHandler => {
     const handler = async (event: unknown): Promise<unknown> => {
       metrics.addDimension('step', step);
       try {
         const input = parseInput(step, event);
-        const deps = lambdaStepDeps(await options.deps());
+        // Every component that serves a run uses that run's artifact prefix (runs/<runId>/).
+        const deps = lambdaStepDeps(forRun(await options.deps(), input.run.runId));
         // A warm function must see what the sandbox task and other functions recorded since.
         forgetJournals(deps);
         logger.appendKeys({ runId: input.run.runId, traceId: input.run.traceId, step });
@@ -161,14 +169,22 @@ export function createStepHandlers(options: StepHandlerOptions): Record<LambdaSt
         throw forStepFunctions(error);
       }
     };
-    return middy(handler)
+    const observed = middy(handler)
       .use(injectLambdaContext(logger, { resetKeys: true }))
       .use(logMetrics(metrics))
-      .use(captureLambdaHandler(tracer))
-      .use(
-        makeHandlerIdempotent({ persistenceStore, config, keyPrefix: `gantry.${step}` }),
-      ) as unknown as StepHandler;
+      // The tracer must not record a grant as the handler's response metadata either.
+      .use(captureLambdaHandler(tracer, { captureResponse: idempotent }));
+    if (!idempotent) return observed as unknown as StepHandler;
+    const persistenceStore = new DynamoDBPersistenceLayer({
+      tableName: options.idempotency.tableName,
+      ...(options.idempotency.client ? { awsSdkV3Client: options.idempotency.client } : {}),
+    });
+    return observed.use(
+      makeHandlerIdempotent({ persistenceStore, config, keyPrefix: `gantry.${step}` }),
+    ) as unknown as StepHandler;
   };
+  let grants: SandboxGrants | undefined;
+  const grantsOf = () => (grants ??= options.grants?.() ?? AwsSandboxGrants.fromEnvironment(process.env));
 
   return {
     checkRequest: wrap('checkRequest', guarded(checkRequest)),
@@ -184,5 +200,14 @@ export function createStepHandlers(options: StepHandlerOptions): Record<LambdaSt
       outcome: 'succeeded',
       output: await loadStepResult(deps, input),
     })),
+    // No idempotency: its output (a credentials grant, ciphertext) must never be stored in the
+    // idempotency table, and a repeated invocation needs a fresh grant anyway. Nothing logs the output.
+    grantSandbox: wrap(
+      'grantSandbox',
+      guarded((_deps, input) => grantSandbox(grantsOf(), input)),
+      {
+        idempotent: false,
+      },
+    ),
   };
 }

@@ -4,7 +4,8 @@
  * idempotency key prefix, while sharing one bundle.
  *
  * Environment: everything `createAwsStepDeps` reads (src/adapters/aws/aws-runtime.ts), plus
- * `GANTRY_IDEMPOTENCY_TABLE` (pk `id` (S), TTL attribute `expiration`).
+ * `GANTRY_IDEMPOTENCY_TABLE` (pk `id` (S), TTL attribute `expiration`); `grantSandbox` also reads
+ * `GANTRY_SANDBOX_RUN_ROLE_ARN` and `GANTRY_GRANT_KEY_ARN`.
  */
 import { createAwsStepDeps } from '../src/adapters/aws/aws-runtime.js';
 import { SfnTaskTokens } from '../src/adapters/aws/sfn-approvals.js';
@@ -45,3 +46,4 @@ export const createPlan = entry('createPlan');
 export const requestApproval = entry('requestApproval');
 export const finishRun = entry('finishRun');
 export const loadStepResult = entry('loadStepResult');
+export const grantSandbox = entry('grantSandbox');

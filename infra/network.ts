@@ -90,8 +90,17 @@ export const gatewayEndpoints = (['s3', 'dynamodb'] as const).map((service) => {
   return endpoint;
 });
 
-/** Interface endpoints the sandbox task needs: image pull, logs, the model, Step Functions, credentials. */
-export const interfaceServices = ['ecr.api', 'ecr.dkr', 'logs', 'bedrock-runtime', 'states', 'sts'] as const;
+/** Interface endpoints the sandbox task needs: image pull, logs, the model, Step Functions, credentials, grants. */
+export const interfaceServices = [
+  'ecr.api',
+  'ecr.dkr',
+  'logs',
+  'bedrock-runtime',
+  'states',
+  'sts',
+  // The task opens its run grant (KMS Decrypt) from the isolated subnets.
+  'kms',
+] as const;
 export const interfaceEndpoints = interfaceServices.map(
   (service) =>
     new aws.ec2.VpcEndpoint(

@@ -2,16 +2,19 @@
  * The sandbox: an ECS cluster in the isolated network and the Fargate task that runs one workspace step
  * (containers/sandbox). SST's Task builds and pushes the image from the Dockerfile; the transforms below
  * replace what SST would grant by default with the minimum: a non-root user, a read-only root filesystem
- * with writable `/workspace` and `/tmp`, a task role limited to the run journal, the artifact objects and
- * the stage's models, and an execution role that can only pull the image and write its logs.
+ * with writable `/workspace` and `/tmp`, a task role that may only open its run's grant and mount the
+ * run store, and an execution role that can only pull the image and write its logs.
+ *
+ * The task's data access comes from the run grant (functions/steps.ts `grantSandbox`): credentials of
+ * the sandbox run role (infra/steps.ts), tagged with the run, encrypted under {@link grantKey}.
  */
 
-import { artifactBucket, artifactObjectsArn } from './artifacts.js';
-import { bedrockInvokeStatement, modelIds } from './bedrock.js';
+import { artifactBucket } from './artifacts.js';
+import { modelIds } from './bedrock.js';
 import { apiUrl } from './http.js';
 import { isolatedSubnetIds, sandboxSecurityGroup, vpc, workspaceFileSystemSecurityGroup } from './network.js';
 import { accountId, logRetention, policyDocument, prefix, region, type Statement } from './stage.js';
-import { eventsTable, journalIndexArns, recordsTable, runsTable } from './tables.js';
+import { eventsTable, recordsTable, runsTable } from './tables.js';
 
 export const SANDBOX_CONTAINER = 'sandbox';
 
@@ -53,28 +56,27 @@ export const workspaceAccessPoint = new aws.efs.AccessPoint('WorkspaceAccessPoin
   rootDirectory: { path: '/runs', creationInfo: { ownerUid: 1000, ownerGid: 1000, permissions: '750' } },
 });
 
-/** The task's own permissions: nothing beyond the run journal, the artifact objects, the models and the workspaces. */
+/**
+ * The key run grants are encrypted under. The grantSandbox function encrypts with the encryption context
+ * `{ run: <runId> }`; the task decrypts with its own run's id, so a grant for another run does not open.
+ */
+export const grantKey = new aws.kms.Key('SandboxGrantKey', {
+  description: `${prefix}: sandbox run grants (temporary credentials of one run)`,
+  enableKeyRotation: true,
+  deletionWindowInDays: 7,
+});
+
+/**
+ * The task's own permissions: open a run grant and mount the run store. Nothing on the journal, the
+ * artifacts or the models: those go through the run's credentials inside the grant.
+ */
 const taskStatements: Statement[] = [
-  bedrockInvokeStatement,
   {
-    Sid: 'RunJournal',
+    Sid: 'OpenRunGrant',
     Effect: 'Allow',
-    Action: [
-      'dynamodb:GetItem',
-      'dynamodb:PutItem',
-      'dynamodb:UpdateItem',
-      'dynamodb:Query',
-      'dynamodb:ConditionCheckItem',
-    ],
-    // Tables, not items: a task serves one run, but the run id reaches it only as container input, so
-    // an IAM `dynamodb:LeadingKeys` condition cannot name it (see the report in infra/check).
-    Resource: [eventsTable.arn, runsTable.arn, recordsTable.arn, ...journalIndexArns],
-  },
-  {
-    Sid: 'ArtifactObjects',
-    Effect: 'Allow',
-    Action: ['s3:GetObject', 's3:PutObject'],
-    Resource: [artifactObjectsArn],
+    Action: ['kms:Decrypt'],
+    Resource: [grantKey.arn],
+    Condition: { 'ForAnyValue:StringEquals': { 'kms:EncryptionContextKeys': ['run'] } },
   },
   {
     Sid: 'RunWorkspaces',
@@ -113,6 +115,7 @@ export const sandboxTask = new sst.aws.Task('SandboxTask', {
         GANTRY_APPROVAL_BASE_URL: apiUrl,
         GANTRY_WORKSPACES_DIR: '/workspace',
         GANTRY_RUN_STORE_DIR: '/runs',
+        GANTRY_GRANT_KEY_ARN: grantKey.arn,
         POWERTOOLS_SERVICE_NAME: 'gantry-sandbox',
         POWERTOOLS_METRICS_NAMESPACE: 'Gantry',
       },

@@ -2,13 +2,15 @@
  * The Lambda functions: one per entry of functions/entries.ts. Each gets the Gantry runtime environment
  * (src/adapters/aws/aws-runtime.ts), Powertools settings, active tracing, a log group with the stage's
  * retention, and only the permissions its trigger needs. The workspace steps are not here: they run in
- * the sandbox task (sandbox.ts).
+ * the sandbox task (sandbox.ts), with the credentials of the sandbox run role defined here, which only
+ * the grantSandbox function may assume, tagged with the run.
  */
 import { functionEntries } from '../functions/entries.js';
 import { artifactBucket, artifactObjectsArn } from './artifacts.js';
-import { modelIds } from './bedrock.js';
+import { bedrockInvokeStatement, modelIds } from './bedrock.js';
 import { bus } from './bus.js';
 import { apiUrl } from './http.js';
+import { grantKey } from './sandbox.js';
 import {
   accountId,
   logRetention,
@@ -24,6 +26,13 @@ import { eventsTable, idempotencyTable, journalIndexArns, recordsTable, runsTabl
 /** The state machine's name is fixed so functions can name its ARN without a dependency cycle. */
 export const issueResolverName = `${prefix}-issue-resolver`;
 export const issueResolverArn = $interpolate`arn:${partition}:states:${region}:${accountId}:stateMachine:${issueResolverName}`;
+
+/** The sandbox run role's name is fixed so the grantSandbox function can name its ARN before it exists. */
+export const sandboxRunRoleName = `${prefix}-sandbox-run`;
+export const sandboxRunRoleArn = $interpolate`arn:${partition}:iam::${accountId}:role/${sandboxRunRoleName}`;
+
+/** IAM's variable for the run a session was tagged with (sts:TagSession by grantSandbox). */
+export const PRINCIPAL_RUN = '$' + '{aws:PrincipalTag/run}';
 
 export const signingKey = new sst.Secret('ApprovalSigningKey');
 export const webhookSecret = new sst.Secret('GitHubWebhookSecret');
@@ -58,7 +67,8 @@ const artifacts: Statement = {
   Sid: 'ArtifactObjects',
   Effect: 'Allow',
   Action: ['s3:GetObject', 's3:PutObject'],
-  Resource: [artifactObjectsArn],
+  // Runs' artifacts are under runs/<runId>/; sha256/* holds objects written before run prefixes.
+  Resource: [artifactObjectsArn, $interpolate`${artifactBucket.arn}/runs/*`],
 };
 const taskTokens: Statement = {
   Sid: 'AnswerGates',
@@ -94,6 +104,30 @@ const accessByFunction: Record<
 const stepAccess = {
   statements: [journal, artifacts, idempotency, taskTokens],
   environment: { GANTRY_IDEMPOTENCY_TABLE: idempotencyTable.name },
+};
+/** grantSandbox: no idempotency table (its output is never stored); it reads the journal for the guards. */
+accessByFunction.StepGrantSandbox = {
+  statements: [
+    journal,
+    {
+      Sid: 'AssumeSandboxRunRole',
+      Effect: 'Allow',
+      Action: ['sts:AssumeRole', 'sts:TagSession'],
+      Resource: [sandboxRunRoleArn],
+    },
+    {
+      Sid: 'SealRunGrant',
+      Effect: 'Allow',
+      Action: ['kms:Encrypt'],
+      Resource: [grantKey.arn],
+      Condition: { 'ForAnyValue:StringEquals': { 'kms:EncryptionContextKeys': ['run'] } },
+    },
+  ],
+  environment: {
+    GANTRY_IDEMPOTENCY_TABLE: idempotencyTable.name,
+    GANTRY_SANDBOX_RUN_ROLE_ARN: sandboxRunRoleArn,
+    GANTRY_GRANT_KEY_ARN: grantKey.arn,
+  },
 };
 
 /** Lambda has no resource-level permission for X-Ray writes: AWS requires `*` here. */
@@ -155,6 +189,67 @@ export const functions = Object.fromEntries(
     return [entry.name, fn] as const;
   }),
 );
+
+/**
+ * The sandbox run role: what a sandbox task may do, for one run. Only the grantSandbox function may
+ * assume it, and only with the session tag `run`; every data statement names `${PRINCIPAL_RUN}`, so the
+ * session reaches that run's journal rows (DynamoDB leading keys) and `runs/<runId>/` artifacts. The
+ * records table (pk `kind`) cannot be keyed by run: the session may only read it (model spec, switches,
+ * budgets), never write.
+ */
+export const sandboxRunRole = new aws.iam.Role('SandboxRunRole', {
+  name: sandboxRunRoleName,
+  maxSessionDuration: 3600,
+  assumeRolePolicy: $jsonStringify({
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: 'GrantSandboxOnly',
+        Effect: 'Allow',
+        Principal: { AWS: functions.StepGrantSandbox?.nodes.role.arn },
+        Action: ['sts:AssumeRole', 'sts:TagSession'],
+        Condition: {
+          Null: { 'aws:RequestTag/run': 'false' },
+          'ForAllValues:StringEquals': { 'aws:TagKeys': ['run'] },
+        },
+      },
+    ],
+  }),
+  inlinePolicies: [
+    {
+      name: 'one-run',
+      policy: policyDocument([
+        bedrockInvokeStatement,
+        {
+          Sid: 'RunArtifacts',
+          Effect: 'Allow',
+          Action: ['s3:GetObject', 's3:PutObject'],
+          Resource: [$interpolate`${artifactBucket.arn}/runs/${PRINCIPAL_RUN}/*`],
+        },
+        {
+          Sid: 'RunJournal',
+          Effect: 'Allow',
+          Action: [
+            'dynamodb:GetItem',
+            'dynamodb:PutItem',
+            'dynamodb:UpdateItem',
+            'dynamodb:Query',
+            'dynamodb:ConditionCheckItem',
+          ],
+          Resource: [eventsTable.arn, runsTable.arn],
+          Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [PRINCIPAL_RUN] } },
+        },
+        {
+          // pk `kind`: no condition can name the run here, so the session only reads.
+          Sid: 'ReadRecords',
+          Effect: 'Allow',
+          Action: ['dynamodb:GetItem', 'dynamodb:Query'],
+          Resource: [recordsTable.arn],
+        },
+      ]),
+    },
+  ],
+});
 
 /** The function ARN of each Lambda-side workflow step. */
 export function stepFunction(step: string) {

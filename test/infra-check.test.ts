@@ -12,6 +12,7 @@ import {
   checkResources,
   iamWildcardRule,
   sandboxEgressRule,
+  sandboxTaskRoleRule,
   stateMachineRule,
 } from '../infra/check/rules.js';
 
@@ -121,6 +122,56 @@ describe('each rule fails on a broken variant', () => {
         'state CheckRequest invokes arn:aws:lambda:eu-west-1:123456789012:function:gone, which is not a function of this app',
       ),
     );
+  });
+
+  it('catches a sandbox task role that may read the artifact bucket itself', () => {
+    // Prepare: the task role gets s3:GetObject on the bucket's objects, beside its grant and EFS access
+    const resources = clone(app.resources);
+    const definition = find(resources, 'aws:ecs/taskDefinition:TaskDefinition');
+    const role = resources.find(
+      (r) => r.type === 'aws:iam/role:Role' && r.state.arn === definition.inputs.taskRoleArn,
+    );
+    if (!role) throw new Error('no sandbox task role');
+    const inline = role.inputs.inlinePolicies as { name: string; policy: string }[];
+    const document = JSON.parse(String(inline[0]?.policy));
+    document.Statement.push({
+      Sid: 'ReadArtifacts',
+      Effect: 'Allow',
+      Action: ['s3:GetObject'],
+      Resource: ['arn:aws:s3:::gantry-dev-artifacts/*'],
+    });
+    (inline[0] as { policy: string }).policy = JSON.stringify(document);
+    // Act
+    const violations = checkResources(resources, [sandboxTaskRoleRule]);
+    // Assess
+    expect(violations.map((v) => v.message)).toEqual([
+      expect.stringContaining('the sandbox task role may s3:GetObject (statement ReadArtifacts)'),
+    ]);
+  });
+
+  it('catches a sandbox run role whose artifact or journal access is not keyed by the run', () => {
+    // Prepare
+    const resources = clone(app.resources);
+    const role = find(resources, 'aws:iam/role:Role', 'SandboxRunRole');
+    const inline = role.inputs.inlinePolicies as { name: string; policy: string }[];
+    const document = JSON.parse(String(inline[0]?.policy));
+    document.Statement.push(
+      { Sid: 'AllRuns', Effect: 'Allow', Action: ['s3:GetObject'], Resource: ['arn:aws:s3:::b/runs/*'] },
+      {
+        Sid: 'AnyRow',
+        Effect: 'Allow',
+        Action: ['dynamodb:PutItem'],
+        Resource: ['arn:aws:dynamodb:eu-west-1:123456789012:table/events'],
+      },
+    );
+    (inline[0] as { policy: string }).policy = JSON.stringify(document);
+    // Act
+    const messages = checkResources(resources, [sandboxTaskRoleRule]).map((v) => v.message);
+    // Assess
+    expect(messages).toEqual([
+      expect.stringContaining('statement AllRuns grants S3 on arn:aws:s3:::b/runs/*'),
+      expect.stringContaining('statement AnyRow allows dynamodb:PutItem without a dynamodb:LeadingKeys'),
+    ]);
   });
 
   it('catches, end to end, a transform opening the sandbox group to 0.0.0.0/0', async () => {

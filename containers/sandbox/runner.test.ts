@@ -10,13 +10,15 @@ import {
   startLocalStage,
 } from '../../functions/testing/local-stage.js';
 import { asSandboxPort, ProcessSandbox } from '../../src/adapters/aws/process-sandbox.js';
+import { AwsSandboxGrants } from '../../src/adapters/aws/sandbox-grants.js';
+import { startFakeStsKms } from '../../src/adapters/aws/testing/fake-sts-kms.js';
 import { InvalidInputError } from '../../src/domain/errors.js';
 import { LocalForge } from '../../src/forge/local-forge.js';
 import { requestFromGitHubIssueOpened } from '../../src/intake/github-issue.js';
 import { checkRequest } from '../../src/steps/check-request.js';
 import { classifyRisk } from '../../src/steps/classify-risk.js';
 import type { StepDeps } from '../../src/steps/step-deps.js';
-import { main, readSandboxTask, runSandboxTask } from './runner.js';
+import { main, readSandboxTask, runClients, runSandboxTask } from './runner.js';
 
 const run = { runId: '01JTEST00000000000000000000', traceId: 'a'.repeat(32) };
 
@@ -76,6 +78,60 @@ describe('reading the sandbox task from the container environment', () => {
     expect(stderr.join('')).toMatch(
       /gantry sandbox runner: GANTRY_INPUT is not set[\s\S]*what to do: the state machine sets/,
     );
+  });
+});
+
+describe("the task's run grant", () => {
+  let fake: Awaited<ReturnType<typeof startFakeStsKms>>;
+
+  beforeAll(async () => {
+    fake = await startFakeStsKms();
+  });
+  afterAll(async () => {
+    await fake.stop();
+  });
+
+  it('builds its data-plane clients from the grant of its own run, and refuses a grant for another run', async () => {
+    // Prepare: a grant issued for run A, as the GrantX state would
+    const grants = new AwsSandboxGrants({
+      roleArn: 'arn:aws:iam::123456789012:role/gantry-dev-sandbox-run',
+      keyArn: 'arn:aws:kms:us-east-1:123456789012:key/grant',
+      sts: fake.sts,
+      kms: fake.kms,
+    });
+    const { grant } = await grants.grant(run.runId);
+    const env = { GANTRY_RUN_GRANT: grant };
+    // Act
+    const own = await runClients(env, run.runId, fake.kms);
+    const foreign = await runClients(env, '01JOTHER000000000000000000', fake.kms).catch((e: unknown) => e);
+    // Assess: the clients sign with the run's session, not the task role's
+    expect(await own.s3.config.credentials()).toMatchObject({
+      accessKeyId: 'ASIARUNTEST',
+      sessionToken: 'run-session-token',
+    });
+    expect(await own.dynamo.config.credentials()).toMatchObject({ accessKeyId: 'ASIARUNTEST' });
+    expect(own.credentials.runId).toBe(run.runId);
+    expect(foreign).toBeInstanceOf(InvalidInputError);
+    expect((foreign as Error).message).toMatch(/does not open for run 01JOTHER/);
+  });
+
+  it('exits non-zero, naming the grant, when the task has none', async () => {
+    // Prepare
+    const stderr: string[] = [];
+    vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      stderr.push(String(chunk));
+      return true;
+    });
+    // Act
+    const code = await main({
+      GANTRY_STEP: 'mapRepository',
+      GANTRY_STATE: 'RunMapRepository',
+      GANTRY_INPUT: JSON.stringify({ run }),
+    });
+    vi.restoreAllMocks();
+    // Assess
+    expect(code).toBe(1);
+    expect(stderr.join('')).toMatch(/gantry sandbox runner: GANTRY_RUN_GRANT is not set/);
   });
 });
 

@@ -6,18 +6,29 @@
  * `step:<state>` or `step:<state>#<iteration>`, exactly as the local executor does; `.sync` returns
  * task metadata, not output, so the state after it (`loadStepResult`) reads it from the journal.
  *
- * Exit status 0 when the step finished (or had already finished); 1 with the error on stderr otherwise.
+ * Every data-plane client (DynamoDB, S3, Bedrock) uses the run's temporary credentials from
+ * `GANTRY_RUN_GRANT`: KMS ciphertext the grantSandbox step issued, which decrypts only with this run's
+ * id as encryption context. The task role itself may only decrypt grants and mount the run store, so
+ * the task reaches its own run's journal rows and `runs/<runId>/` artifacts and nothing else.
+ *
+ * Exit status 0 when the step finished (or had already finished); 1 with the error on stderr otherwise
+ * (a missing or foreign grant included).
  */
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { KMSClient } from '@aws-sdk/client-kms';
+import { S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
 import {
   type AwsStepDeps,
   bedrockModelFor,
   createAwsStepDeps,
+  forRun,
   RUN_MODEL_KIND,
 } from '../../src/adapters/aws/aws-runtime.js';
 import { asSandboxPort, ProcessSandbox } from '../../src/adapters/aws/process-sandbox.js';
+import { openRunGrant, type RunCredentials } from '../../src/adapters/aws/sandbox-grants.js';
 import { formatZodIssues, GantryError, InvalidInputError } from '../../src/domain/errors.js';
 import { assembleEvidence } from '../../src/steps/assemble-evidence.js';
 import { mapRepository } from '../../src/steps/map-repository.js';
@@ -151,23 +162,57 @@ export async function sandboxTaskDeps(
   env: NodeJS.ProcessEnv,
   aws: AwsStepDeps,
   runId: string,
+  credentials?: RunCredentials,
 ): Promise<StepDeps> {
   const sandbox = new ProcessSandbox({
     requireUserSwitch: env.GANTRY_SANDBOX_REQUIRE_USER_SWITCH === '1',
     workspacesDir: aws.settings.workspacesDir,
   });
   const recorded = await aws.records.get<{ spec: string }>(RUN_MODEL_KIND, runId);
-  const model = bedrockModelFor(aws.config, recorded?.spec, { region: env.AWS_REGION });
-  return { ...aws, model, sandbox: asSandboxPort(sandbox) };
+  const model = bedrockModelFor(aws.config, recorded?.spec, {
+    region: env.AWS_REGION,
+    ...(credentials ? { credentials: clientCredentials(credentials) } : {}),
+  });
+  return { ...forRun(aws, runId), model, sandbox: asSandboxPort(sandbox) };
+}
+
+const clientCredentials = (c: RunCredentials) => ({
+  accessKeyId: c.accessKeyId,
+  secretAccessKey: c.secretAccessKey,
+  sessionToken: c.sessionToken,
+  expiration: new Date(c.expiration),
+});
+
+/**
+ * The run's credentials from `GANTRY_RUN_GRANT`, and the DynamoDB and S3 clients built with them. The
+ * task role's own credentials are used for one call only: KMS Decrypt of the grant.
+ *
+ * @example
+ * const { credentials, dynamo, s3 } = await runClients(process.env, runId);
+ */
+export async function runClients(
+  env: NodeJS.ProcessEnv,
+  runId: string,
+  kms: KMSClient = new KMSClient({}),
+): Promise<{ credentials: RunCredentials; dynamo: DynamoDBClient; s3: S3Client }> {
+  const credentials = await openRunGrant(kms, env[SANDBOX_ENV.grant], runId, env.GANTRY_GRANT_KEY_ARN);
+  const forClients = clientCredentials(credentials);
+  return {
+    credentials,
+    dynamo: new DynamoDBClient({ credentials: forClients }),
+    s3: new S3Client({ credentials: forClients }),
+  };
 }
 
 /** Runs the task the environment names; returns the process exit status. */
 export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number> {
   try {
     const task = readSandboxTask(env);
+    const runId = task.input.run.runId;
+    const { credentials, dynamo, s3 } = await runClients(env, runId);
     // The task never signs approval links, so it is not given the key.
-    const aws = await createAwsStepDeps(env, { requireSigningKey: false });
-    const deps = await sandboxTaskDeps(env, aws, task.input.run.runId);
+    const aws = await createAwsStepDeps(env, { requireSigningKey: false, dynamo, s3 });
+    const deps = await sandboxTaskDeps(env, aws, runId, credentials);
     const store = new RunStore(env.GANTRY_RUN_STORE_DIR ?? '/runs', aws.settings.workspacesDir);
     await store.restore(task.input.run.runId);
     try {

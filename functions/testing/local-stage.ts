@@ -108,7 +108,9 @@ export async function startLocalStage(
       const run = { runId: ulid(), traceId: randomBytes(16).toString('hex') };
       const stepDeps = lambdaStepDeps(deps);
       const journal = await journalFor(stepDeps, run);
-      const raw = await deps.artifacts.put(JSON.stringify(request), 'text/plain; charset=utf-8');
+      const raw = await deps
+        .artifactsForRun(run.runId)
+        .put(JSON.stringify(request), 'text/plain; charset=utf-8');
       await deps.records.put(RUN_MODEL_KIND, run.runId, {
         spec: `bedrock:${deps.config.GANTRY_MODEL_IDS[0]}`,
       });

@@ -252,6 +252,7 @@ interface PolicyStatement {
   NotAction?: string | string[];
   Resource?: string | string[];
   NotResource?: string | string[];
+  Condition?: Record<string, Record<string, string | string[]>>;
 }
 
 /** Every identity and resource policy document the app registers, with where it is. */
@@ -516,6 +517,109 @@ export const stateMachineRule: Rule = {
   },
 };
 
+/** IAM's variable for the run a sandbox session is tagged with. */
+export const PRINCIPAL_RUN = '$' + '{aws:PrincipalTag/run}';
+/** DynamoDB actions that only read: allowed on a table whose key cannot name the run (records). */
+const DYNAMODB_READS = [
+  'dynamodb:GetItem',
+  'dynamodb:Query',
+  'dynamodb:BatchGetItem',
+  'dynamodb:DescribeTable',
+];
+
+/** The statements of a role: its inline policies and the role policies attached to it. */
+function roleStatements(resources: SynthResource[], role: SynthResource): PolicyStatement[] {
+  return policyDocuments(resources)
+    .filter(
+      ({ resource }) =>
+        resource === role ||
+        (resource.type === 'aws:iam/rolePolicy:RolePolicy' && refersTo(resource.inputs.role, role)),
+    )
+    .flatMap(({ document }) => {
+      try {
+        return list((JSON.parse(document) as { Statement?: PolicyStatement | PolicyStatement[] }).Statement);
+      } catch {
+        return [];
+      }
+    })
+    .filter((statement) => statement.Effect !== 'Deny');
+}
+
+export const sandboxTaskRoleRule: Rule = {
+  id: 'sandbox-task-role-run-scoped',
+  description:
+    'The sandbox task role has no s3:, dynamodb: or bedrock: action (data goes through the run grant); the sandbox run role scopes its S3 objects and DynamoDB leading keys by the aws:PrincipalTag/run variable and trusts only sessions tagged with a run',
+  check(resources) {
+    const violations: Violation[] = [];
+    const fail = (r: SynthResource | string, message: string) =>
+      violations.push({ rule: this.id, resource: typeof r === 'string' ? r : label(r), message });
+    const roles = ofType(resources, 'aws:iam/role:Role');
+    const taskRoleArns = new Set(
+      ofType(resources, 'aws:ecs/taskDefinition:TaskDefinition')
+        .filter((t) => /sandbox/i.test(String(t.inputs.family ?? t.name)))
+        .map((t) => String(t.inputs.taskRoleArn)),
+    );
+    const taskRoles = roles.filter((r) => taskRoleArns.has(String(r.state.arn)) || taskRoleArns.has(r.id));
+    if (taskRoles.length === 0) fail('(app)', 'no sandbox task role found to check');
+    for (const role of taskRoles) {
+      for (const statement of roleStatements(resources, role)) {
+        const data = list(statement.Action).filter((a) => /^(s3|dynamodb|bedrock):/.test(a));
+        if (data.length > 0)
+          fail(
+            role,
+            `the sandbox task role may ${data.join(', ')}${statement.Sid ? ` (statement ${statement.Sid})` : ''}: data access goes through the run grant's credentials, scoped to one run`,
+          );
+      }
+    }
+    const runRole = roles.find(
+      (r) => r.name === 'SandboxRunRole' || String(r.inputs.name).endsWith('-sandbox-run'),
+    );
+    if (!runRole) {
+      fail('(app)', 'no sandbox run role (SandboxRunRole) found to check');
+      return violations;
+    }
+    for (const statement of roleStatements(resources, runRole)) {
+      const actions = list(statement.Action);
+      const where = statement.Sid ? `statement ${statement.Sid}` : 'a statement';
+      if (actions.some((a) => a.startsWith('s3:'))) {
+        const unscoped = list(statement.Resource).filter((r) => !r.includes(`/runs/${PRINCIPAL_RUN}/`));
+        if (unscoped.length > 0)
+          fail(runRole, `${where} grants S3 on ${unscoped.join(', ')}, not under runs/${PRINCIPAL_RUN}/`);
+      }
+      const dynamo = actions.filter((a) => a.startsWith('dynamodb:'));
+      if (dynamo.length > 0) {
+        const leading = list(statement.Condition?.['ForAllValues:StringEquals']?.['dynamodb:LeadingKeys']);
+        const scoped = leading.length > 0 && leading.every((key) => key === PRINCIPAL_RUN);
+        const writes = dynamo.filter((a) => !DYNAMODB_READS.includes(a));
+        if (!scoped && writes.length > 0)
+          fail(
+            runRole,
+            `${where} allows ${writes.join(', ')} without a dynamodb:LeadingKeys condition on ${PRINCIPAL_RUN}`,
+          );
+      }
+    }
+    const trust = (() => {
+      try {
+        return list(
+          (
+            JSON.parse(String(runRole.inputs.assumeRolePolicy)) as {
+              Statement?: PolicyStatement | PolicyStatement[];
+            }
+          ).Statement,
+        );
+      } catch {
+        return [];
+      }
+    })();
+    const untagged = trust.filter(
+      (t) => t.Effect === 'Allow' && list(t.Condition?.Null?.['aws:RequestTag/run']).join() !== 'false',
+    );
+    if (trust.length === 0 || untagged.length > 0)
+      fail(runRole, 'the run role can be assumed without a run session tag (aws:RequestTag/run)');
+    return violations;
+  },
+};
+
 export const rules: readonly Rule[] = [
   sandboxEgressRule,
   sandboxRoutesRule,
@@ -524,6 +628,7 @@ export const rules: readonly Rule[] = [
   tableProtectionRule,
   logRetentionRule,
   stateMachineRule,
+  sandboxTaskRoleRule,
 ];
 
 /**

@@ -66,6 +66,7 @@ export const AwsPrices = z.strictObject({
   }),
   vpcEndpoints: z.strictObject({ interfacePerEndpointHour: price, interfacePerGbProcessed: price }),
   eventBridge: z.strictObject({ perMillionEvents: price }),
+  kms: z.strictObject({ perKeyMonth: price, perTenThousandRequests: price }),
   xray: z.strictObject({ perMillionTracesRecorded: price }),
   ecr: z.strictObject({ storagePerGbMonth: price }),
 });

@@ -41,6 +41,7 @@ export const testPrices = AwsPrices.parse({
   },
   vpcEndpoints: { interfacePerEndpointHour: 0.01, interfacePerGbProcessed: 0.01 },
   eventBridge: { perMillionEvents: 1 },
+  kms: { perKeyMonth: 1, perTenThousandRequests: 0.03 },
   xray: { perMillionTracesRecorded: 5 },
   ecr: { storagePerGbMonth: 0.1 },
 });

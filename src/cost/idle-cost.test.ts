@@ -14,7 +14,8 @@ describe('idleMonthlyCost', () => {
     expect(cost('CloudWatch alarms')).toBeCloseTo(0.5, 12);
     expect(cost('CloudWatch dashboards')).toBe(3);
     expect(cost('ECR sandbox image')).toBeCloseTo(0.05, 12);
-    expect(idle.total).toBeCloseTo(87.6 + 0.5 + 3 + 0.05, 10);
+    expect(cost('KMS keys')).toBe(1);
+    expect(idle.total).toBeCloseTo(87.6 + 0.5 + 3 + 0.05 + 1, 10);
   });
 
   it('equals the sum of its items and lists the services that cost nothing idle', async () => {
@@ -26,7 +27,7 @@ describe('idleMonthlyCost', () => {
 
     // Assess
     expect(idle.total).toBe(idle.items.reduce((sum, i) => sum + i.cost, 0));
-    expect(idle.total).toBeCloseTo(76.35, 10);
+    expect(idle.total).toBeCloseTo(106.55, 10);
     const free = idle.items.filter((i) => i.cost === 0).map((i) => i.item);
     expect(free).toEqual(
       expect.arrayContaining(['Step Functions', 'Lambda', 'Fargate', 'EventBridge', 'DynamoDB storage']),
@@ -34,7 +35,7 @@ describe('idleMonthlyCost', () => {
     const endpoints = idle.items.find((i) => i.item === 'VPC interface endpoints');
     expect(endpoints?.cost).toBeGreaterThan(idle.total * 0.9);
     expect(idle.settings).toMatchObject({
-      interfaceEndpoints: 5,
+      interfaceEndpoints: 7,
       availabilityZones: 2,
       logRetentionDays: 30,
     });

@@ -4,10 +4,12 @@ import type { CostLineItem } from './run-cost.js';
 /** The parts of a deployed stage that cost money while no run happens. */
 export interface StageSettings {
   /**
-   * Interface endpoints of the sandbox network (docs/aws.md: ECR API, ECR Docker, CloudWatch Logs,
-   * Bedrock runtime, Step Functions). S3 and DynamoDB use gateway endpoints, which are free.
+   * Interface endpoints of the sandbox network (infra/network.ts: ECR API, ECR Docker, CloudWatch Logs,
+   * Bedrock runtime, Step Functions, STS, KMS). S3 and DynamoDB use gateway endpoints, which are free.
    */
   interfaceEndpoints: number;
+  /** Customer managed KMS keys (the sandbox grant key). */
+  kmsKeys: number;
   /** Availability Zones the sandbox subnets span: each endpoint is billed once per zone. */
   availabilityZones: number;
   alarms: number;
@@ -22,7 +24,8 @@ export interface StageSettings {
 }
 
 export const defaultStageSettings: StageSettings = {
-  interfaceEndpoints: 5,
+  interfaceEndpoints: 7,
+  kmsKeys: 1,
   availabilityZones: 2,
   alarms: 3,
   dashboards: 1,
@@ -49,7 +52,7 @@ export interface IdleCost {
  * nothing idle and are listed at zero so the list shows every part of the stage.
  *
  * @example
- * const idle = idleMonthlyCost(await loadAwsPrices(), { interfaceEndpoints: 5, alarms: 3 });
+ * const idle = idleMonthlyCost(await loadAwsPrices(), { interfaceEndpoints: 7, alarms: 3 });
  * idle.total // ≈ 76 USD a month, 73 of it endpoints
  */
 export function idleMonthlyCost(prices: AwsPrices, settings: Partial<StageSettings> = {}): IdleCost {
@@ -73,6 +76,13 @@ export function idleMonthlyCost(prices: AwsPrices, settings: Partial<StageSettin
     unit: 'GB',
     unitPrice: prices.vpcEndpoints.interfacePerGbProcessed,
     basis: 'no sandbox task runs, so no traffic',
+  });
+  add({
+    item: 'KMS keys',
+    quantity: stage.kmsKeys,
+    unit: 'key-month',
+    unitPrice: prices.kms.perKeyMonth,
+    basis: `${stage.kmsKeys} customer managed key (sandbox run grants), rotation on`,
   });
   add({
     item: 'CloudWatch alarms',

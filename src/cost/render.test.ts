@@ -60,7 +60,7 @@ describe('renderIdleCost', () => {
 
     // Assess
     for (const item of idle.items) expect(text).toContain(item.item);
-    expect(text).toMatch(/^total USD per month +76\.3500$/m);
+    expect(text).toMatch(/^total USD per month +106\.5500$/m);
   });
 });
 

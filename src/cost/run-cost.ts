@@ -38,7 +38,7 @@ export interface PriceRunOptions {
   definition?: StateMachineDefinition;
   /** Seconds a sandbox task is billed before its step starts (image download, start-up); default 20. */
   fargateStartupSeconds?: number;
-  /** Duration of a Lambda the log does not journal (loadStepResult, the approval API); default 100 ms. */
+  /** Duration of a Lambda the log does not journal (loadStepResult, grantSandbox, the approval API); default 100 ms. */
   unjournaledLambdaMs?: number;
   /** Global secondary indexes on the runs table, each written with every summary; default 2. */
   runSummaryIndexes?: number;
@@ -183,10 +183,12 @@ export function priceRun(
   });
   add({
     item: 'DynamoDB writes: step idempotency',
-    quantity: 2 * lambdas.length,
+    // grantSandbox has no idempotency: its output (a credentials grant) is never stored.
+    quantity: 2 * lambdas.filter((i) => i.step !== 'grantSandbox').length,
     unit: 'WRU',
     unitPrice: wru,
-    basis: 'Powertools idempotency around each Lambda step: the in-progress record, then the completed one',
+    basis:
+      'Powertools idempotency around each Lambda step but grantSandbox: the in-progress record, then the completed one',
   });
   const logReads = invocations.reduce(
     (sum, i) => sum + (i.journaled ? 2 : 1) * Math.max(1, Math.ceil(bytesUpTo(sizes, i.startSeq) / (4 * KB))),

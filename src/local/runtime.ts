@@ -9,6 +9,7 @@ import {
   ensureEventLogTables,
 } from '../adapters/aws/dynamodb-event-log.js';
 import { ensureBucket, S3ArtifactStore } from '../adapters/aws/s3-artifact-store.js';
+import { LocalSandboxGrants } from '../adapters/local/sandbox-grants.js';
 import { createModel } from '../agent/models/create-model.js';
 import { loadApproverMatrix, mayApprove } from '../approvals/approval-matrix.js';
 import { listApprovals, requireApproval, saveApproval } from '../approvals/approval-records.js';
@@ -40,6 +41,7 @@ import { checkRequest } from '../steps/check-request.js';
 import { classifyRisk } from '../steps/classify-risk.js';
 import { createPlan } from '../steps/create-plan.js';
 import { finishRun } from '../steps/finish-run.js';
+import { grantSandbox } from '../steps/grant-sandbox.js';
 import { loadStepResult } from '../steps/load-step-result.js';
 import { mapRepository } from '../steps/map-repository.js';
 import { openPullRequest } from '../steps/open-pull-request.js';
@@ -349,6 +351,7 @@ export class Gantry {
         await assertRunMayContinue(deps, journal);
         return step(deps, input as I);
       };
+    const localGrants = new LocalSandboxGrants();
     const handlers: Record<IssueResolverStep, StepHandler> = {
       checkRequest: guarded(checkRequest),
       classifyRisk: guarded(classifyRisk),
@@ -362,6 +365,7 @@ export class Gantry {
       openPullRequest: guarded(openPullRequest),
       finishRun: (input) => finishRun(deps, input as never),
       loadStepResult: (input) => loadStepResult(deps, input as never),
+      grantSandbox: guarded((_deps, input) => grantSandbox(localGrants, input as never)),
     };
     const result = await executeLocally({
       definition: buildIssueResolver(),

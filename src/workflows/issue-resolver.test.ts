@@ -76,6 +76,37 @@ describe('issue resolver definition', () => {
     }
   });
 
+  it('precedes every sandbox task with its grant state and hands the task the grant, never anything else', () => {
+    // Prepare
+    const definition = buildIssueResolver();
+    const tasks = taskSteps(definition, localResources);
+    // Act
+    const sandbox = tasks.filter((t) => t.kind === 'sandbox');
+    // Assess: the only way into Run<X> is Grant<X>, a grantSandbox Lambda task on the run alone
+    for (const task of sandbox) {
+      const entry = task.state.replace(/^Run/, '');
+      const into = Object.entries(definition.States).filter(
+        ([, state]) => 'Next' in state && state.Next === task.state,
+      );
+      expect(into.map(([name]) => name)).toEqual([`Grant${entry}`]);
+      const grant = definition.States[`Grant${entry}`];
+      expect(tasks.find((t) => t.state === `Grant${entry}`)).toMatchObject({
+        step: 'grantSandbox',
+        kind: 'lambda',
+      });
+      expect(grant && 'Parameters' in grant && grant.Parameters).toEqual({ 'run.$': '$.run' });
+      expect(grant && 'ResultPath' in grant && grant.ResultPath).toBe('$.sandboxGrant');
+      const pass = definition.States[entry];
+      expect(pass?.Type === 'Pass' && pass.Next).toBe(`Grant${entry}`);
+      const state = definition.States[task.state] as { Parameters: Record<string, unknown> };
+      const environment = (
+        state.Parameters.Overrides as { ContainerOverrides: { Environment: Record<string, string>[] }[] }
+      ).ContainerOverrides[0]?.Environment;
+      expect(environment).toContainEqual({ Name: 'GANTRY_RUN_GRANT', 'Value.$': '$.sandboxGrant.grant' });
+    }
+    expect(sandbox).toHaveLength(6);
+  });
+
   it('maps every task to a known step', () => {
     // Act
     const tasks = taskSteps(buildIssueResolver(), localResources);

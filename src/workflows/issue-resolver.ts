@@ -14,6 +14,7 @@ export const issueResolverSteps = [
   'openPullRequest',
   'finishRun',
   'loadStepResult',
+  'grantSandbox',
 ] as const;
 export type IssueResolverStep = (typeof issueResolverSteps)[number];
 
@@ -59,8 +60,19 @@ export const localResources: StepResources = {
   },
 };
 
-/** Container environment variables that carry a sandbox task's step, state and input. */
-export const SANDBOX_ENV = { step: 'GANTRY_STEP', state: 'GANTRY_STATE', input: 'GANTRY_INPUT' } as const;
+/**
+ * Container environment variables that carry a sandbox task's step, state and input, and the grant
+ * (KMS ciphertext of the run's credentials on AWS) the task's data-plane clients use.
+ */
+export const SANDBOX_ENV = {
+  step: 'GANTRY_STEP',
+  state: 'GANTRY_STATE',
+  input: 'GANTRY_INPUT',
+  grant: 'GANTRY_RUN_GRANT',
+} as const;
+
+/** Where the grant state puts the grant; the sandbox task reads `<this>.grant`. */
+export const SANDBOX_GRANT_PATH = '$.sandboxGrant';
 
 /** Error name a step throws for a run that must fail with a reason rather than crash. */
 export const RUN_HALTED = 'Gantry.RunHalted';
@@ -85,6 +97,7 @@ const stepTimeoutSeconds: Record<IssueResolverStep, number> = {
   openPullRequest: 120,
   finishRun: 60,
   loadStepResult: 60,
+  grantSandbox: 30,
 };
 
 function step(res: StepResources, name: LambdaStep, fields: Omit<TaskState, 'Type' | 'Resource'>): TaskState {
@@ -98,8 +111,9 @@ function step(res: StepResources, name: LambdaStep, fields: Omit<TaskState, 'Typ
 }
 
 /**
- * A workspace step: a Pass state that shapes the step's input, the sandbox task (`ecs:runTask.sync`)
- * that runs the step and journals its output, and `loadStepResult`, which reads that output back.
+ * A workspace step: a Pass state that shapes the step's input, `grantSandbox`, which issues the run's
+ * credentials grant (ciphertext only), the sandbox task (`ecs:runTask.sync`) that runs the step with
+ * those credentials and journals its output, and `loadStepResult`, which reads that output back.
  * Other states enter through `entry`, the Pass state.
  */
 function workspaceStep(
@@ -117,8 +131,14 @@ function workspaceStep(
       Comment: `The input of the ${name} step, handed to the sandbox task as JSON.`,
       Parameters: fields.Parameters,
       ResultPath: '$.stepInput',
-      Next: `Run${entry}`,
+      Next: `Grant${entry}`,
     },
+    [`Grant${entry}`]: step(res, 'grantSandbox', {
+      Comment: `Issues the ${name} task's credentials for this run only, encrypted: the history holds ciphertext.`,
+      Parameters: run,
+      ResultPath: SANDBOX_GRANT_PATH,
+      Next: `Run${entry}`,
+    }),
     [`Run${entry}`]: {
       Type: 'Task',
       Comment: `Runs ${name} in the sandbox task: no internet, the run's workspace only.`,
@@ -142,6 +162,7 @@ function workspaceStep(
                 { Name: SANDBOX_ENV.step, Value: name },
                 { Name: SANDBOX_ENV.state, Value: `Run${entry}` },
                 { Name: SANDBOX_ENV.input, 'Value.$': 'States.JsonToString($.stepInput)' },
+                { Name: SANDBOX_ENV.grant, 'Value.$': `${SANDBOX_GRANT_PATH}.grant` },
               ],
             },
           ],

@@ -44,7 +44,9 @@ export async function executeLocally(options: {
     overrides[task.state] = async (raw) => {
       const input = stepInput(task.kind, raw);
       // loadStepResult only reads the journal: journaling it too would record the same output twice.
-      if (task.step === 'loadStepResult') return handler(input);
+      // A sandbox grant is issued afresh for every task (it expires), so it is never replayed either;
+      // the in-process sandbox steps ignore it (GANTRY_RUN_GRANT is read by the AWS sandbox task only).
+      if (task.step === 'loadStepResult' || task.step === 'grantSandbox') return handler(input);
       const key = stepKey(task.state, input.iteration);
       const done = await readStepOutput(journal, artifacts, key);
       if (done) return done.output;

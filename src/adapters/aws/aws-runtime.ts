@@ -18,7 +18,7 @@ import type { RecordStore } from '../../ports/event-log.js';
 import type { Forge } from '../../ports/forge.js';
 import type { StepDeps, StepSettings } from '../../steps/step-deps.js';
 import { DynamoEventLog } from './dynamodb-event-log.js';
-import { S3ArtifactStore } from './s3-artifact-store.js';
+import { runArtifactPrefix, S3ArtifactStore } from './s3-artifact-store.js';
 
 /**
  * The environment the infrastructure sets on every Gantry function and on the sandbox task.
@@ -29,7 +29,7 @@ import { S3ArtifactStore } from './s3-artifact-store.js';
  * | `GANTRY_EVENTS_TABLE` | the event log table (pk `runId`, sk `seq`) |
  * | `GANTRY_RUNS_TABLE` | the run summaries table (GSIs `byState`, `byTime`) |
  * | `GANTRY_RECORDS_TABLE` | the records table (pk `kind`, sk `id`): approvals, switches, counters |
- * | `GANTRY_ARTIFACT_BUCKET` | the artifact bucket (keys `sha256/<hex>`) |
+ * | `GANTRY_ARTIFACT_BUCKET` | the artifact bucket (a run's keys are `runs/<runId>/sha256/<hex>`) |
  * | `GANTRY_MODEL_IDS` | the Bedrock model ids the stage allows, comma separated; the first is the default |
  * | `GANTRY_APPROVAL_BASE_URL` | the approval API's base URL: signed links are `<url>/approvals/<token>` |
  * | `GANTRY_SIGNING_KEY_PARAM` | an SSM SecureString parameter holding the link signing key (base64, ≥ 32 bytes), read through the AWS Parameters and Secrets Lambda Extension |
@@ -39,7 +39,9 @@ import { S3ArtifactStore } from './s3-artifact-store.js';
  * | `GANTRY_EVIDENCE_DIR` | optional: readable copies of evidence packets; default `<tmpdir>/gantry-evidence` |
  *
  * Functions add their own: `GANTRY_IDEMPOTENCY_TABLE` (steps), `GANTRY_BUS_NAME` and
- * `GANTRY_WEBHOOK_SECRET[_PARAM]` (GitHub webhook).
+ * `GANTRY_WEBHOOK_SECRET[_PARAM]` (GitHub webhook), `GANTRY_SANDBOX_RUN_ROLE_ARN` and
+ * `GANTRY_GRANT_KEY_ARN` (the grantSandbox step); the sandbox task gets `GANTRY_GRANT_KEY_ARN` and, per
+ * task, `GANTRY_RUN_GRANT`.
  */
 export const AwsRuntimeEnv = z.object({
   GANTRY_STAGE: z.string().min(1),
@@ -220,9 +222,24 @@ export type AwsStepDeps = Omit<StepDeps, 'sandbox' | 'model'> & {
   config: AwsRuntimeEnv;
   log: DynamoEventLog;
   records: RecordStore;
+  /** The store without a prefix (`sha256/<hex>`); on AWS a run's artifacts are in {@link artifactsForRun}. */
   artifacts: S3ArtifactStore;
+  /** The store of one run: keys under `runs/<runId>/`, the only objects a run's credentials reach. */
+  artifactsForRun: (runId: string) => S3ArtifactStore;
   policiesDir: string;
 };
+
+/**
+ * The step dependencies of one run: the same adapters with the run's artifact store. Every AWS
+ * component that serves a run (step functions, approval API, webhook, sandbox task) uses these.
+ *
+ * @example
+ * const deps = forRun(await createAwsStepDeps(process.env), input.run.runId);
+ * deps.artifacts.prefix; // 'runs/<runId>/'
+ */
+export function forRun<D extends AwsStepDeps>(deps: D, runId: string): D {
+  return { ...deps, artifacts: deps.artifactsForRun(runId) };
+}
 
 /** `policies/` beside the bundle: the infrastructure copies it there when it bundles a function. */
 const bundledPoliciesDir = () => join(dirname(fileURLToPath(import.meta.url)), 'policies');
@@ -259,7 +276,10 @@ export async function createAwsStepDeps(
     },
     now,
   );
-  const artifacts = new S3ArtifactStore(options.s3 ?? new S3Client({}), config.GANTRY_ARTIFACT_BUCKET);
+  const s3 = options.s3 ?? new S3Client({});
+  const artifacts = new S3ArtifactStore(s3, config.GANTRY_ARTIFACT_BUCKET);
+  const artifactsForRun = (runId: string) =>
+    new S3ArtifactStore(s3, config.GANTRY_ARTIFACT_BUCKET, { prefix: runArtifactPrefix(runId) });
   const key = await signingKeyFrom(env, fetchImpl);
   if (!key && options.requireSigningKey !== false) {
     throw new InvalidInputError('the approval link signing key is not configured', {
@@ -282,6 +302,7 @@ export async function createAwsStepDeps(
     log,
     records: log,
     artifacts,
+    artifactsForRun,
     forge: options.forge ?? new ForgeUnavailable(),
     riskRules,
     capabilities,
@@ -308,7 +329,10 @@ export async function createAwsStepDeps(
 export function bedrockModelFor(
   config: Pick<AwsRuntimeEnv, 'GANTRY_MODEL_IDS' | 'GANTRY_STAGE'>,
   recordedSpec?: string,
-  options: { region?: string } = {},
+  options: {
+    region?: string;
+    credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  } = {},
 ): BedrockConverseModel {
   const allowed = config.GANTRY_MODEL_IDS;
   let modelId = allowed[0] as string;
@@ -326,7 +350,11 @@ export function bedrockModelFor(
     }
     modelId = id;
   }
-  return new BedrockConverseModel({ modelId, ...(options.region ? { region: options.region } : {}) });
+  return new BedrockConverseModel({
+    modelId,
+    ...(options.region ? { region: options.region } : {}),
+    ...(options.credentials ? { credentials: options.credentials } : {}),
+  });
 }
 
 /** The record kind the embedded runtime uses for a run's model spec. */

@@ -17,24 +17,41 @@ export const sha256Hex = (content: string | Uint8Array): string =>
 
 const SHA256 = /^[a-f0-9]{64}$/;
 
+/** Where a store keeps its objects: `prefix` comes before `sha256/<hex>` (default none). */
+export interface S3ArtifactStoreOptions {
+  prefix?: string;
+}
+
 /**
- * Content-addressed artifacts on S3: the key is `sha256/<hex>` and every read re-hashes the bytes.
+ * Content-addressed artifacts on S3: the key is `<prefix>sha256/<hex>` and every read re-hashes the bytes.
+ * The embedded runtime uses no prefix; on AWS each run's store uses `runs/<runId>/`, so a role can be
+ * limited to one run's objects (see {@link runArtifactPrefix}).
  *
  * @example
- * const store = new S3ArtifactStore(s3, 'gantry-artifacts');
- * const hash = await store.put('hello');
+ * const store = new S3ArtifactStore(s3, 'gantry-artifacts', { prefix: runArtifactPrefix(runId) });
+ * const hash = await store.put('hello'); // stored at runs/<runId>/sha256/<hash>
  * (await store.getText(hash)) === 'hello';
  */
 export class S3ArtifactStore implements ArtifactStore {
   private readonly stored = new Set<string>();
 
+  readonly prefix: string;
+
   constructor(
     private readonly s3: S3Client,
     readonly bucket: string,
-  ) {}
+    options: S3ArtifactStoreOptions = {},
+  ) {
+    this.prefix = options.prefix ?? '';
+  }
 
-  static keyOf(sha256: string): string {
-    return `sha256/${sha256}`;
+  /** The object key of an artifact in a store with the given prefix. */
+  static keyOf(sha256: string, prefix = ''): string {
+    return `${prefix}sha256/${sha256}`;
+  }
+
+  private keyOf(sha256: string): string {
+    return S3ArtifactStore.keyOf(sha256, this.prefix);
   }
 
   async put(content: string | Uint8Array, contentType = 'application/octet-stream'): Promise<string> {
@@ -45,7 +62,7 @@ export class S3ArtifactStore implements ArtifactStore {
     await this.s3.send(
       new PutObjectCommand({
         Bucket: this.bucket,
-        Key: S3ArtifactStore.keyOf(hash),
+        Key: this.keyOf(hash),
         Body: body,
         ContentType: contentType,
         Metadata: { sha256: hash },
@@ -61,7 +78,7 @@ export class S3ArtifactStore implements ArtifactStore {
         hint: 'artifact hashes are 64 lower-case hex digits',
       });
     }
-    const key = S3ArtifactStore.keyOf(sha256);
+    const key = this.keyOf(sha256);
     let bytes: Buffer;
     try {
       const object = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
@@ -94,13 +111,31 @@ export class S3ArtifactStore implements ArtifactStore {
 
   async has(sha256: string): Promise<boolean> {
     try {
-      await this.s3.send(new HeadObjectCommand({ Bucket: this.bucket, Key: S3ArtifactStore.keyOf(sha256) }));
+      await this.s3.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.keyOf(sha256) }));
       return true;
     } catch (error) {
       if (error instanceof NotFound || (error as { name?: string }).name === 'NotFound') return false;
       throw error;
     }
   }
+}
+
+const RUN_ID = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$/;
+
+/**
+ * The key prefix of one run's artifacts on AWS: `runs/<runId>/`. IAM scopes a run's credentials to it.
+ *
+ * @example
+ * runArtifactPrefix('01J0ABC'); // 'runs/01J0ABC/'
+ */
+export function runArtifactPrefix(runId: string): string {
+  if (!RUN_ID.test(runId)) {
+    throw new InvalidInputError(`"${runId}" cannot name a run's artifact prefix`, {
+      input: runId,
+      hint: 'run ids are ULIDs: letters, digits, ".", "_" or "-", at most 128 characters',
+    });
+  }
+  return `runs/${runId}/`;
 }
 
 /** Creates the bucket when it is missing (the embedded runtime; on AWS the infra owns it). */
