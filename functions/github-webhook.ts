@@ -21,6 +21,7 @@ import {
   resolveSecret,
 } from '../src/adapters/aws/aws-runtime.js';
 import { GantryError, InvalidInputError } from '../src/domain/errors.js';
+import { redactRequest } from '../src/gateway/redact.js';
 import { requestFromGitHubIssueOpened } from '../src/intake/github-issue.js';
 import { journalFor, refreshSummary } from '../src/steps/run-context.js';
 import { lambdaStepDeps, type Observability, observability, once } from './lambda-runtime.js';
@@ -132,7 +133,10 @@ export function createGitHubWebhook(options: GitHubWebhookOptions): GitHubWebhoo
       { spec: `bedrock:${aws.config.GANTRY_MODEL_IDS[0]}` },
       { ifAbsent: true },
     );
-    await journal.record('request', 'request.received', intake, { request, raw });
+    await journal.record('request', 'request.received', intake, {
+      request: redactRequest(request, deps.redactor),
+      raw,
+    });
     await journal.record('run:received', 'run.state', intake, { state: 'received' });
     await refreshSummary(deps, journal);
 

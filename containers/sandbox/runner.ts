@@ -51,7 +51,6 @@ export const workspaceStepInputs = {
     run: RunRef,
     repo: RepoState,
     iteration: z.number().int().positive(),
-    feedback: z.string(),
     agent: AgentState,
   }),
   verify: z.object({

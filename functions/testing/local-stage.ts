@@ -12,6 +12,7 @@ import { type AwsStepDeps, createAwsStepDeps, RUN_MODEL_KIND } from '../../src/a
 import { defaultTableNames, ensureEventLogTables } from '../../src/adapters/aws/dynamodb-event-log.js';
 import { ensureBucket } from '../../src/adapters/aws/s3-artifact-store.js';
 import type { EngineeringRequest } from '../../src/domain/request.js';
+import { redactRequest } from '../../src/gateway/redact.js';
 import { requestFromGitHubIssueOpened } from '../../src/intake/github-issue.js';
 import { type LocalEngines, startLocalEngines } from '../../src/local/engines.js';
 import type { Forge } from '../../src/ports/forge.js';
@@ -115,7 +116,10 @@ export async function startLocalStage(
         spec: `bedrock:${deps.config.GANTRY_MODEL_IDS[0]}`,
       });
       const intake = { kind: 'system', id: 'intake' } as const;
-      await journal.record('request', 'request.received', intake, { request, raw });
+      await journal.record('request', 'request.received', intake, {
+        request: redactRequest(request, deps.redactor),
+        raw,
+      });
       await journal.record('run:received', 'run.state', intake, { state: 'received' });
       await refreshSummary(stepDeps, journal);
       return run;

@@ -5,6 +5,7 @@ import type { ContentBlock, ModelMessage, ModelResponse, ToolSpec } from '../dom
 import type { Actor } from '../domain/run.js';
 import { type ToolName, toolDescriptions, toolInputSchemas } from '../domain/tools.js';
 import type { RunJournal } from '../evidence/run-journal.js';
+import { redactDeep, type SecretRedactor } from '../gateway/redact.js';
 import type { ToolGateway } from '../gateway/tool-gateway.js';
 import type { ArtifactStore } from '../ports/artifacts.js';
 import type { ModelPort } from '../ports/model.js';
@@ -47,6 +48,8 @@ export async function runAgentPhase(
     agent: Actor;
     /** Checked before every live model turn: kill switches and budgets. */
     guard: () => Promise<void>;
+    /** Applied to every model response before it is used, stored or replayed. */
+    redactor: SecretRedactor;
   },
   phase: AgentPhase,
 ): Promise<AgentPhaseResult> {
@@ -110,6 +113,7 @@ async function converse(
     artifacts: ArtifactStore;
     agent: Actor;
     guard: () => Promise<void>;
+    redactor: SecretRedactor;
   },
   phase: string,
   turn: number,
@@ -120,12 +124,15 @@ async function converse(
   if (recorded) return JSON.parse(await deps.artifacts.getText(recorded.data.response)) as ModelResponse;
   await deps.guard();
   const started = performance.now();
-  const response = await deps.model.converse({
+  // A secret the model writes (it can only have it from a leak elsewhere) goes no further: the
+  // redacted response is what runs, what is stored and what a resumed run replays.
+  const raw = await deps.model.converse({
     system: systemPrompt,
     messages: transcript,
     tools: toolSpecs,
     maxTokens: 4096,
   });
+  const response = redactDeep(raw, deps.redactor);
   const durationMs = Math.round(performance.now() - started);
   const hash = await deps.artifacts.put(JSON.stringify(response), 'application/json');
   await deps.journal.record(key, 'model.turn', deps.agent, {

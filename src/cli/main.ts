@@ -5,6 +5,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { priceRecordedRun, renderRunCost } from '../cost/index.js';
 import { GantryError } from '../domain/errors.js';
 import { RunState } from '../domain/run.js';
+import { runEvalCommand } from '../eval/index.js';
 import { requestFromGitHubIssueOpened } from '../intake/github-issue.js';
 import { parseRequestFile } from '../intake/request-file.js';
 import { type GantryOptions, openGantry, policiesDir, type RunOutcome } from '../local/runtime.js';
@@ -315,6 +316,55 @@ program
     }
     process.exitCode = replayed.problems.length ? 1 : 0;
   });
+
+program
+  .command('eval')
+  .description('run every case of a suite (evals/tasks, evals/security) as a full run and report the figures')
+  .argument('<suite>', 'suite directory: one folder per case, each with a case.yaml')
+  .option('--model <spec>', 'a live model for every case instead of the recorded cassettes')
+  .option(
+    '--baseline <result.json>',
+    'exit non-zero when a figure is worse than this result beyond its tolerance',
+  )
+  .option('--concurrency <n>', 'cases run at once', (v) => Number.parseInt(v, 10), 2)
+  .option('--out <dir>', 'where the result and the reports go', 'eval-out')
+  .option('--json', 'print the result as JSON')
+  .action(
+    async (
+      suite: string,
+      options: { model?: string; baseline?: string; concurrency: number; out: string; json?: boolean },
+    ) => {
+      const { result, files, regressions, exitCode } = await runEvalCommand({
+        suiteDir: resolve(suite),
+        model: options.model,
+        baseline: options.baseline && resolve(options.baseline),
+        concurrency: options.concurrency,
+        outDir: resolve(options.out),
+        onCase: options.json
+          ? undefined
+          : (c) =>
+              process.stderr.write(
+                `${c.passed ? 'pass' : 'FAIL'}  ${c.id} (${c.kind}, ${Math.round(c.durationMs)} ms)${c.passed ? '' : `: ${c.failures.join('; ')}`}\n`,
+              ),
+      });
+      if (options.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+      else {
+        const f = result.figures;
+        process.stdout.write(
+          [
+            `suite ${result.suite}: ${f.passed}/${f.cases} cases passed, ${f.escapes} escapes`,
+            `task success ${f.taskSuccessRate.toFixed(2)}, evidence completeness ${f.evidenceCompletenessRate.toFixed(2)}, policy violation rate ${f.policyViolationRate.toFixed(2)}, tool calls denied ${f.toolCallsDenied}`,
+            `tokens ${f.tokens}, cost ${f.costUsd.toFixed(4)} USD, duration p50 ${Math.round(f.durationP50Ms)} ms, p95 ${Math.round(f.durationP95Ms)} ms`,
+            `reports: ${files.markdown}, ${files.html}`,
+            ...regressions.map(
+              (r) => `REGRESSION ${r.figure}: ${r.baseline} → ${r.current} (tolerance ${r.tolerance})`,
+            ),
+          ].join('\n') + '\n',
+        );
+      }
+      process.exitCode = exitCode;
+    },
+  );
 
 program
   .command('cost')

@@ -60,3 +60,37 @@ export class SecretRedactor {
     return { text: out, redactions };
   }
 }
+
+/**
+ * The request as Gantry keeps it: every text field redacted, so a credential pasted into an issue never
+ * reaches the event log or the model's prompt.
+ */
+export function redactRequest<
+  T extends {
+    title: string;
+    description: string;
+    acceptanceCriteria: string[];
+    constraints: string[];
+    attachments: { content: string }[];
+  },
+>(request: T, redactor: SecretRedactor): T {
+  const clean = (text: string) => redactor.redact(text).text;
+  return {
+    ...request,
+    title: clean(request.title),
+    description: clean(request.description),
+    acceptanceCriteria: request.acceptanceCriteria.map(clean),
+    constraints: request.constraints.map(clean),
+    attachments: request.attachments.map((a) => ({ ...a, content: clean(a.content) })),
+  };
+}
+
+/** Every string inside a JSON value, redacted; structure and other values are kept. */
+export function redactDeep<T>(value: T, redactor: SecretRedactor): T {
+  if (typeof value === 'string') return redactor.redact(value).text as T;
+  if (Array.isArray(value)) return value.map((item) => redactDeep(item, redactor)) as T;
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactDeep(v, redactor)])) as T;
+  }
+  return value;
+}

@@ -322,4 +322,32 @@ describe('ToolGateway on the local engines and a real sandbox', () => {
     expect(advisory.output).toMatch(/no policy permits edit_files/);
     await expect(readFile(join(workspace, '.github/workflows/ci.yml'), 'utf8')).rejects.toThrow();
   });
+  it('stores redacted snapshots of an edited file that holds a secret, while the file itself keeps it', async () => {
+    // Prepare: a configuration file carrying the configured secret
+    const runId = newRun();
+    const { gateway } = await open(runId);
+    await writeFile(
+      join(workspace, 'config', 'service.ini'),
+      `region = eu\ntoken_value = ${configuredSecret}\n`,
+    );
+    // Act: the agent edits an unrelated line of that file
+    const edited = await gateway.call(
+      {
+        id: 's1',
+        name: 'edit_file',
+        input: { path: 'config/service.ini', find: 'region = eu', replace: 'region = us' },
+      },
+      'patch-1:t1',
+    );
+    // Assess: the workspace keeps the secret (it is the repository's), the stored snapshots do not
+    expect(edited.ok).toBe(true);
+    expect(await readFile(join(workspace, 'config', 'service.ini'), 'utf8')).toContain(configuredSecret);
+    const change = (await log.read(runId)).find((e) => e.type === 'file.changed');
+    if (change?.type !== 'file.changed') throw new Error('no file.changed');
+    const before = await artifacts.getText(change.data.before as string);
+    const after = await artifacts.getText(change.data.after);
+    expect(before).not.toContain(configuredSecret);
+    expect(after).not.toContain(configuredSecret);
+    expect(after).toContain('region = us');
+  });
 });

@@ -12,6 +12,7 @@ import type { PolicyEngine } from '../ports/policy.js';
 import type { Sandbox, SandboxLimits, SandboxResult } from '../ports/sandbox.js';
 import { checkCommand } from './command-rules.js';
 import type { SecretRedactor } from './redact.js';
+import { applyEdit } from './workspace-edit.js';
 import { confineToWorkspace, PathRefusedError } from './workspace-paths.js';
 
 /** Output the model sees of one tool call; the full (redacted) output is kept as an artifact. */
@@ -113,10 +114,11 @@ export class ToolGateway {
     const { text } = this.redactor.redact(execution.output);
     // The artifacts of one call do not depend on each other: store them together.
     const change = execution.fileChange;
+    // File snapshots are for the audit trail and redacted like any output; replay re-applies the call.
     const [outputHash, beforeHash, afterHash] = await Promise.all([
       this.artifacts.put(text, 'text/plain; charset=utf-8'),
-      change?.before === undefined ? undefined : this.artifacts.put(change.before),
-      change ? this.artifacts.put(change.after) : undefined,
+      change?.before === undefined ? undefined : this.artifacts.put(this.redactor.redact(change.before).text),
+      change ? this.artifacts.put(this.redactor.redact(change.after).text) : undefined,
     ]);
 
     if (change && afterHash) {
@@ -361,51 +363,12 @@ export class ToolGateway {
     input: Inputs['edit_file'],
     path: { relative: string; host: string },
   ): Promise<Execution> {
-    const current = await this.run([
-      'sh',
-      '-c',
-      'if [ -e "$1" ]; then exec cat -- "$1"; else exit 3; fi',
-      'gantry-read',
-      path.relative,
-    ]);
-    if (current.exitCode !== 0 && current.exitCode !== 3) {
-      return {
-        ok: false,
-        output: `could not read ${path.relative}: ${current.stderr}`,
-        exitCode: current.exitCode,
-      };
-    }
-    const before = current.exitCode === 3 ? undefined : current.stdout;
-    let after: string;
-    if (input.find === undefined) {
-      after = input.replace;
-    } else {
-      if (before === undefined)
-        return { ok: false, output: `${path.relative} does not exist; omit find to create it` };
-      const occurrences = before.split(input.find).length - 1;
-      if (occurrences !== 1) {
-        return {
-          ok: false,
-          output: `find text occurs ${occurrences} times in ${path.relative}; it must occur exactly once`,
-        };
-      }
-      after = before.replace(input.find, () => input.replace);
-    }
-    // The write happens inside the sandbox, where only the workspace is writable.
-    const result = await this.run(
-      ['sh', '-c', 'mkdir -p -- "$(dirname -- "$1")" && cat > "$1"', 'gantry-write', path.relative],
-      after,
-    );
-    if (result.exitCode !== 0)
-      return {
-        ok: false,
-        output: `could not write ${path.relative}: ${result.stderr}`,
-        exitCode: result.exitCode,
-      };
+    const outcome = await applyEdit((argv, stdin) => this.run(argv, stdin), path.relative, input);
     return {
-      ok: true,
-      output: `wrote ${path.relative} (${after.length} bytes)`,
-      fileChange: { path: path.relative, before, after },
+      ok: outcome.ok,
+      output: outcome.output,
+      exitCode: outcome.exitCode,
+      ...(outcome.change ? { fileChange: { path: path.relative, ...outcome.change } } : {}),
     };
   }
 

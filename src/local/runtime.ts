@@ -25,7 +25,7 @@ import type { EngineeringRequest } from '../domain/request.js';
 import { type RunState, type RunSummary, terminalRunStates } from '../domain/run.js';
 import { type ReplayReport, replayRun } from '../evidence/replay.js';
 import { LocalForge } from '../forge/local-forge.js';
-import { SecretRedactor } from '../gateway/redact.js';
+import { redactRequest, SecretRedactor } from '../gateway/redact.js';
 import { loadPriceTable, type RunBudget } from '../policy/budgets.js';
 import { loadCapabilities } from '../policy/capabilities.js';
 import { CedarPolicyEngine } from '../policy/cedar-engine.js';
@@ -194,7 +194,7 @@ export class Gantry {
       'request',
       'request.received',
       { kind: 'system', id: 'intake' },
-      { request, raw: rawHash },
+      { request: redactRequest(request, this.base.redactor), raw: rawHash },
     );
     await journal.record(
       'run:received',

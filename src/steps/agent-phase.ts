@@ -1,10 +1,12 @@
 import { type AgentPhaseResult, runAgentPhase } from '../agent/coding-loop.js';
 import { briefing } from '../agent/prompt.js';
 import type { RepositoryContext } from '../domain/context.js';
-import type { ModelMessage } from '../domain/model.js';
+import type { ModelMessage, ModelResponse } from '../domain/model.js';
 import type { Plan } from '../domain/plan.js';
+import { toolInputSchemas } from '../domain/tools.js';
 import type { RunJournal } from '../evidence/run-journal.js';
 import { ToolGateway } from '../gateway/tool-gateway.js';
+import { applyEdit } from '../gateway/workspace-edit.js';
 import { contractAllowsEdit } from '../policy/capabilities.js';
 import { authorizationFrame } from './policy-context.js';
 import { agentActor, requestOf } from './run-context.js';
@@ -31,13 +33,7 @@ export async function runWorkspacePhase(
 ): Promise<AgentPhaseResult & { workspaceCommit: string; transcriptHash: string }> {
   const git = new WorkspaceGit(repo.workspace, deps.settings.workspacesDir);
   await git.resetTo(options.baseCommit);
-  for (const event of journal.events()) {
-    if (event.type !== 'file.changed' || !event.key.startsWith(`${options.phase}:`)) continue;
-    // Only edits whose call completed are replayed; an edit cut off by a crash runs again on the reset files.
-    if (journal.find(event.key.replace(/:file$/, ':executed'), 'tool.executed')) {
-      await replayEdit(deps, repo.workspace, event.data.path, event.data.after);
-    }
-  }
+  await replayRecordedEdits(deps, journal, repo.workspace, options.phase);
 
   const plan = await planOf(journal);
   const context = JSON.parse(await deps.artifacts.getText(repo.context)) as RepositoryContext;
@@ -65,6 +61,7 @@ export async function runWorkspacePhase(
       artifacts: deps.artifacts,
       agent: agentActor(deps),
       guard: () => assertRunMayContinue(deps, journal),
+      redactor: deps.redactor,
     },
     { phase: options.phase, goal: options.goal, transcript, maxTurns: deps.settings.maxTurnsPerPhase },
   );
@@ -79,15 +76,43 @@ export async function planOf(journal: RunJournal): Promise<Plan> {
   return created.data.plan;
 }
 
-async function replayEdit(deps: StepDeps, workspace: string, path: string, after: string): Promise<void> {
-  const content = await deps.artifacts.get(after);
-  // The replayed write goes through the sandbox too: only the workspace is writable there.
-  const result = await deps.sandbox.run({
-    argv: ['sh', '-c', 'mkdir -p -- "$(dirname -- "$1")" && cat > "$1"', 'gantry-replay', path],
-    workspace,
-    stdin: content,
-    limits: deps.settings.sandboxLimits,
-  });
-  if (result.exitCode !== 0)
-    throw new Error(`could not replay the recorded edit of ${path}: ${result.stderr}`);
+/**
+ * Re-applies, in order, the edits a crashed phase had completed: each from the call the model made
+ * (kept in its recorded turn), on files reset to the phase's base commit. The files' contents are never
+ * kept for this: the stored snapshots are redacted, for the audit trail only.
+ */
+async function replayRecordedEdits(
+  deps: StepDeps,
+  journal: RunJournal,
+  workspace: string,
+  phase: string,
+): Promise<void> {
+  const events = journal.events();
+  const edits = events.filter(
+    (e) =>
+      e.type === 'file.changed' &&
+      e.key.startsWith(`${phase}:`) &&
+      journal.find(e.key.replace(/:file$/, ':executed'), 'tool.executed'),
+  );
+  if (edits.length === 0) return;
+  const calls = new Map<string, { find?: string; replace: string }>();
+  for (const turn of events) {
+    if (turn.type !== 'model.turn' || turn.data.phase !== phase) continue;
+    const response = JSON.parse(await deps.artifacts.getText(turn.data.response)) as ModelResponse;
+    for (const block of response.content) {
+      if (block.type === 'tool_use' && block.name === 'edit_file') {
+        calls.set(block.id, toolInputSchemas.edit_file.parse(block.input));
+      }
+    }
+  }
+  const run = (argv: string[], stdin?: string) =>
+    deps.sandbox.run({ argv, workspace, stdin, limits: deps.settings.sandboxLimits });
+  for (const edit of edits) {
+    if (edit.type !== 'file.changed') continue;
+    const call = calls.get(edit.data.callId);
+    if (!call) throw new Error(`the recorded edit ${edit.key} has no model call to replay it from`);
+    const outcome = await applyEdit(run, edit.data.path, call);
+    if (!outcome.ok)
+      throw new Error(`could not replay the recorded edit of ${edit.data.path}: ${outcome.output}`);
+  }
 }

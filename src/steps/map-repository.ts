@@ -36,6 +36,11 @@ export async function mapRepository(deps: StepDeps, input: { run: RunRef }): Pro
       commit,
       sensitivePathRules: sensitivePathRulesFrom(deps.riskRules),
     });
+    // Agent context files go into the prompt and the stored map: neither may carry a secret.
+    map.agentContextFiles = map.agentContextFiles.map((f) => ({
+      ...f,
+      excerpt: deps.redactor.redact(f.excerpt).text,
+    }));
     await runSetupPhase(deps, workspace, map.commands, map.files);
     const testCommand = map.commands.find((c) => c.kind === 'test')?.argv;
     return {

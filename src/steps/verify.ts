@@ -42,13 +42,7 @@ export async function verify(
   }));
   if (!test.passed) await guardReflection(deps, journal, input.iteration, test.output);
   const exhausted = !passed && input.iteration >= input.maxIterations;
-  let feedback = '';
-  // The recorded violations are the report's own, read back from the log.
-  if (scope && !passed) feedback = renderViolationsForAgent(scope as unknown as DiffScopeReport);
-  if (!test.passed) {
-    const output = await deps.artifacts.getText(test.output);
-    feedback = `\`${argv.join(' ')}\` exited ${test.exitCode}${test.timedOut ? ' (timed out)' : ''}. Last output:\n${output.slice(-FEEDBACK_LIMIT)}`;
-  }
+  const feedback = passed ? '' : await verificationFeedback(deps, journal, input.iteration);
   await journal.once(`patch-${input.iteration}:iteration`, 'patch.iteration', actor, async () => ({
     iteration: input.iteration,
     outcome: passed ? 'verified' : exhausted ? 'exhausted' : 'retry',
@@ -116,4 +110,25 @@ async function checkScope(deps: StepDeps, journal: RunJournal, repo: RepoState, 
       checks: report.checks,
     };
   });
+}
+
+/**
+ * The reasoning error a failed verification hands the next patch iteration: the test command's failing
+ * output, or the diff scope violations. Built from the run's log, so the next step reads it there
+ * rather than through the workflow's state.
+ */
+export async function verificationFeedback(
+  deps: StepDeps,
+  journal: RunJournal,
+  iteration: number,
+): Promise<string> {
+  const test = journal.find(`verify-${iteration}:test`, 'test.run')?.data;
+  if (test && !test.passed) {
+    const output = await deps.artifacts.getText(test.output);
+    return `\`${test.argv.join(' ')}\` exited ${test.exitCode}${test.timedOut ? ' (timed out)' : ''}. Last output:\n${output.slice(-FEEDBACK_LIMIT)}`;
+  }
+  const scope = journal.find(`verify-${iteration}:scope`, 'scope.checked')?.data;
+  // The recorded violations are the report's own, read back from the log.
+  if (scope?.violations.length) return renderViolationsForAgent(scope as unknown as DiffScopeReport);
+  return '';
 }

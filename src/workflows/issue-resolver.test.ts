@@ -118,4 +118,26 @@ describe('issue resolver definition', () => {
     });
     expect(tasks.filter((t) => t.step === 'finishRun').length).toBeGreaterThanOrEqual(4);
   });
+  it('hands sandbox tasks identifiers and hashes only, never free text (local JsonToString cannot escape it)', () => {
+    // Prepare: the paths each workspace step's input may read
+    const allowed = new Set([
+      '$.run',
+      '$.repo',
+      '$.loop.iteration',
+      '$.plan.maxPatchIterations',
+      '$.agent',
+      '$.evidence.markdown',
+      '$.evidence.complete',
+    ]);
+    const definition = buildIssueResolver();
+    // Act
+    const paths = Object.values(definition.States)
+      .filter((state) => state.Type === 'Pass' && state.Comment?.includes('handed to the sandbox task'))
+      .flatMap((state) => JSON.stringify(state).match(/"\$\.[^"]+"/g) ?? [])
+      .map((p) => p.slice(1, -1))
+      .filter((p) => p !== '$.stepInput');
+    // Assess
+    expect(paths.length).toBeGreaterThan(6);
+    expect(paths.filter((p) => !allowed.has(p))).toEqual([]);
+  });
 });

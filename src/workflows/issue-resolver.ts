@@ -303,7 +303,6 @@ export function buildIssueResolver(res: StepResources = localResources): StateMa
         ...run,
         'repo.$': '$.repo',
         'iteration.$': '$.loop.iteration',
-        'feedback.$': '$.loop.feedback',
         'agent.$': '$.agent',
       },
       ResultPath: '$.agent',
@@ -373,7 +372,12 @@ export function buildIssueResolver(res: StepResources = localResources): StateMa
       Next: 'Failed',
     }),
     ...workspaceStep(res, 'openPullRequest', 'OpenPullRequest', {
-      Parameters: { ...run, 'repo.$': '$.repo', 'evidence.$': '$.evidence' },
+      // Only what the step needs: free text never travels through a sandbox task's input.
+      Parameters: {
+        ...run,
+        'repo.$': '$.repo',
+        evidence: { 'markdown.$': '$.evidence.markdown', 'complete.$': '$.evidence.complete' },
+      },
       ResultPath: '$.pr',
       Next: 'CompleteRun',
     }),

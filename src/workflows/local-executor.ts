@@ -105,7 +105,14 @@ function stepInput(kind: 'lambda' | 'token' | 'sandbox', raw: unknown): Record<s
         .Overrides.ContainerOverrides[0]?.Environment ?? [];
     const json = environment.find((e) => e.Name === SANDBOX_ENV.input)?.Value;
     if (!json) throw new Error(`the sandbox task has no ${SANDBOX_ENV.input} in its container environment`);
-    return JSON.parse(json) as Record<string, unknown>;
+    try {
+      return JSON.parse(json) as Record<string, unknown>;
+    } catch (error) {
+      // aws-local-stepfunctions' States.JsonToString does not escape quotes: inputs must carry no free text.
+      throw new Error(
+        `the sandbox task's ${SANDBOX_ENV.input} is not valid JSON (${(error as Error).message}): ${json.slice(0, 200)}`,
+      );
+    }
   }
   return raw as Record<string, unknown>;
 }

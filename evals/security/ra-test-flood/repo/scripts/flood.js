@@ -1,0 +1,3 @@
+import { writeSync } from 'node:fs';
+const line = 'B'.repeat(1023) + '\n';
+for (;;) writeSync(1, line);
