@@ -350,17 +350,16 @@ program
       if (options.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
       else {
         const f = result.figures;
-        process.stdout.write(
-          [
-            `suite ${result.suite}: ${f.passed}/${f.cases} cases passed, ${f.escapes} escapes`,
-            `task success ${f.taskSuccessRate.toFixed(2)}, evidence completeness ${f.evidenceCompletenessRate.toFixed(2)}, policy violation rate ${f.policyViolationRate.toFixed(2)}, tool calls denied ${f.toolCallsDenied}`,
-            `tokens ${f.tokens}, cost ${f.costUsd.toFixed(4)} USD, duration p50 ${Math.round(f.durationP50Ms)} ms, p95 ${Math.round(f.durationP95Ms)} ms`,
-            `reports: ${files.markdown}, ${files.html}`,
-            ...regressions.map(
-              (r) => `REGRESSION ${r.figure}: ${r.baseline} → ${r.current} (tolerance ${r.tolerance})`,
-            ),
-          ].join('\n') + '\n',
-        );
+        const summary = [
+          `suite ${result.suite}: ${f.passed}/${f.cases} cases passed, ${f.escapes} escapes`,
+          `task success ${f.taskSuccessRate.toFixed(2)}, evidence completeness ${f.evidenceCompletenessRate.toFixed(2)}, policy violation rate ${f.policyViolationRate.toFixed(2)}, tool calls denied ${f.toolCallsDenied}`,
+          `tokens ${f.tokens}, cost ${f.costUsd.toFixed(4)} USD, duration p50 ${Math.round(f.durationP50Ms)} ms, p95 ${Math.round(f.durationP95Ms)} ms`,
+          `reports: ${files.markdown}, ${files.html}`,
+          ...regressions.map(
+            (r) => `REGRESSION ${r.figure}: ${r.baseline} → ${r.current} (tolerance ${r.tolerance})`,
+          ),
+        ];
+        process.stdout.write(`${summary.join('\n')}\n`);
       }
       process.exitCode = exitCode;
     },

@@ -127,7 +127,7 @@ export const runEventData = {
     checks: z.array(z.strictObject({ constraint: z.string(), honoured: z.boolean(), how: z.string() })),
   }),
   'guard.tripped': z.strictObject({
-    guard: z.enum(['budget', 'loop', 'reflection', 'kill-switch', 'daily-cap']),
+    guard: z.enum(['budget', 'loop', 'reflection', 'kill-switch', 'daily-cap', 'sandbox-limit']),
     reason: z.string(),
   }),
   'kill-switch.changed': z.strictObject({

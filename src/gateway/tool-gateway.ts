@@ -50,6 +50,8 @@ interface Execution {
   truncated?: boolean;
   fileChange?: { path: string; before?: string; after: string };
   testRun?: { argv: string[]; result: SandboxResult };
+  /** The sandbox limit that stopped the command, if one did. */
+  limitHit?: SandboxResult['limitHit'];
 }
 
 /**
@@ -111,6 +113,13 @@ export class ToolGateway {
     const started = performance.now();
     const execution = await this.execute(decision.tool, decision.input, decision.paths);
     const durationMs = Math.round(performance.now() - started);
+    if (execution.limitHit) {
+      // The sandbox stopped it: the agent hears why, and the attempt is on the record as a violation.
+      await this.journal.record(`${key}:limit`, 'guard.tripped', systemActor, {
+        guard: 'sandbox-limit',
+        reason: `${call.name} hit the sandbox's ${execution.limitHit} limit`,
+      });
+    }
     const { text } = this.redactor.redact(execution.output);
     // The artifacts of one call do not depend on each other: store them together.
     const change = execution.fileChange;
@@ -341,6 +350,7 @@ export class ToolGateway {
           output: describeResult(result),
           exitCode: result.exitCode,
           truncated: result.outputTruncated,
+          limitHit: result.timedOut ? 'wall-time' : result.limitHit,
         };
       }
       case 'run_tests': {
@@ -352,6 +362,7 @@ export class ToolGateway {
           exitCode: result.exitCode,
           truncated: result.outputTruncated,
           testRun: { argv, result },
+          limitHit: result.timedOut ? 'wall-time' : result.limitHit,
         };
       }
       case 'finish':
