@@ -13,7 +13,13 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import { type AwsStepDeps, createAwsStepDeps } from '../src/adapters/aws/aws-runtime.js';
 import { SfnTaskTokens } from '../src/adapters/aws/sfn-approvals.js';
 import { mayApprove } from '../src/approvals/approval-matrix.js';
-import { confirmationPage, problemPage, recordedPage } from '../src/approvals/approval-pages.js';
+import {
+  ApprovalRequestProblem,
+  confirmationPage,
+  problemPage,
+  reasonFromBody,
+  recordedPage,
+} from '../src/approvals/approval-pages.js';
 import { requireApproval, saveApproval } from '../src/approvals/approval-records.js';
 import {
   ApprovalLinkError,
@@ -41,9 +47,6 @@ export type ApprovalApiHandler = (
   context: Context,
 ) => Promise<APIGatewayProxyStructuredResultV2>;
 
-const MAX_BODY_BYTES = 16 * 1024;
-const MAX_REASON_CHARS = 2000;
-
 /** The token is in the URL, so nothing may leak it by referrer, cache or frame. */
 const baseHeaders = {
   'cache-control': 'no-store',
@@ -55,17 +58,6 @@ const baseHeaders = {
 };
 
 /** A refusal shown to the person, with the HTTP status it answers with. */
-class Refusal extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    readonly hint?: string,
-  ) {
-    super(message);
-  }
-}
-
 /**
  * Builds the approval API handler.
  *
@@ -126,7 +118,8 @@ export function createApprovalApi(options: ApprovalApiOptions): ApprovalApiHandl
     } catch (error) {
       if (error instanceof ApprovalLinkError)
         return answer(json, 403, error.reason, error.message, error.hint);
-      if (error instanceof Refusal) return answer(json, error.status, error.code, error.message, error.hint);
+      if (error instanceof ApprovalRequestProblem)
+        return answer(json, error.status, error.code, error.message, error.hint);
       if (error instanceof GantryError) return answer(json, 409, 'refused', error.message, error.hint);
       logger.error('approval answer failed', error as Error);
       return answer(
@@ -159,7 +152,7 @@ async function decide(
   // The approval names its run: from here on, that run's artifact prefix (runs/<runId>/).
   const deps: StepDeps = { ...base, artifacts: base.artifactsForRun(approval.runId) };
   if (approval.status !== 'pending') {
-    throw new Refusal(
+    throw new ApprovalRequestProblem(
       409,
       'already-decided',
       `approval ${approval.id} was already ${approval.status} by ${approval.decidedBy ?? 'nobody'}`,
@@ -174,7 +167,7 @@ async function decide(
   if (now > approval.expiresAt) {
     // The gate step decides an expired approval itself; the run goes on to be rejected as expired.
     await resume(deps, tokens, approval, run);
-    throw new Refusal(
+    throw new ApprovalRequestProblem(
       409,
       'expired',
       `approval ${approval.id} expired at ${approval.expiresAt}`,
@@ -185,7 +178,7 @@ async function decide(
   const query = await approverQueryFor(journal, deps.artifacts, approval.kind, deps.approvers);
   const permission = mayApprove(payload.approver, query);
   if (!permission.allowed) {
-    throw new Refusal(
+    throw new ApprovalRequestProblem(
       403,
       'not-an-approver',
       `${payload.approver} may not answer approval ${approval.id}: ${permission.reason}`,
@@ -224,32 +217,7 @@ async function resume(deps: StepDeps, tokens: SfnTaskTokens, approval: Approval,
 function reasonOf(event: APIGatewayProxyEventV2): string | undefined {
   if (!event.body) return undefined;
   const body = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
-  if (Buffer.byteLength(body) > MAX_BODY_BYTES) {
-    throw new Refusal(
-      413,
-      'too-large',
-      `The request body is over ${MAX_BODY_BYTES} bytes.`,
-      'Give a shorter reason.',
-    );
-  }
-  const type = event.headers?.['content-type'] ?? '';
-  let reason: unknown;
-  if (type.startsWith('application/json')) {
-    try {
-      reason = (JSON.parse(body) as { reason?: unknown } | null)?.reason;
-    } catch {
-      throw new Refusal(
-        400,
-        'bad-body',
-        'The request body is not JSON.',
-        'Send {"reason": "..."} or a form.',
-      );
-    }
-  } else {
-    reason = new URLSearchParams(body).get('reason');
-  }
-  if (typeof reason !== 'string' || !reason.trim()) return undefined;
-  return reason.trim().slice(0, MAX_REASON_CHARS);
+  return reasonFromBody(body, event.headers?.['content-type'] ?? '');
 }
 
 function wantsJson(event: APIGatewayProxyEventV2): boolean {

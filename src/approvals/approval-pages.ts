@@ -50,3 +50,52 @@ textarea{width:100%;display:block;margin:.5rem 0 1rem}button{font:inherit;paddin
 .approve{background:#1f883d}.reject{background:#cf222e}.problem{font-weight:600}.code{color:#59636e;font-size:.875rem}</style>
 </head><body><h1>${escapeHtml(title)}</h1>${body}</body></html>`;
 }
+
+/** Bodies of an approval POST larger than this are refused: a reason is a sentence, not a file. */
+export const MAX_APPROVAL_BODY_BYTES = 16 * 1024;
+const MAX_REASON_CHARS = 2000;
+
+/** Why an approval request was not answered, with the HTTP status to answer it with. */
+export class ApprovalRequestProblem extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly hint?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** A body over the size limit. */
+export function bodyTooLarge(): ApprovalRequestProblem {
+  return new ApprovalRequestProblem(
+    413,
+    'too-large',
+    `The request body is over ${MAX_APPROVAL_BODY_BYTES} bytes.`,
+    'Give a shorter reason.',
+  );
+}
+
+/** The reason an approver gave, from a form or a JSON body; none when the field is empty. */
+export function reasonFromBody(body: string, contentType: string): string | undefined {
+  if (!body) return undefined;
+  if (Buffer.byteLength(body) > MAX_APPROVAL_BODY_BYTES) throw bodyTooLarge();
+  let reason: unknown;
+  if (contentType.startsWith('application/json')) {
+    try {
+      reason = (JSON.parse(body) as { reason?: unknown } | null)?.reason;
+    } catch {
+      throw new ApprovalRequestProblem(
+        400,
+        'bad-body',
+        'The request body is not JSON.',
+        'Send {"reason": "..."} or a form.',
+      );
+    }
+  } else {
+    reason = new URLSearchParams(body).get('reason');
+  }
+  if (typeof reason !== 'string' || !reason.trim()) return undefined;
+  return reason.trim().slice(0, MAX_REASON_CHARS);
+}

@@ -1,7 +1,15 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { GantryError } from '../domain/errors.js';
-import { confirmationPage, problemPage, recordedPage } from './approval-pages.js';
+import {
+  ApprovalRequestProblem,
+  bodyTooLarge,
+  confirmationPage,
+  MAX_APPROVAL_BODY_BYTES,
+  problemPage,
+  reasonFromBody,
+  recordedPage,
+} from './approval-pages.js';
 import {
   ApprovalLinkError,
   type ApprovalLinkLedger,
@@ -36,9 +44,6 @@ export interface ApprovalServer {
   close(): Promise<void>;
 }
 
-const MAX_BODY_BYTES = 16 * 1024;
-const MAX_REASON_CHARS = 2000;
-
 /** Headers for every answer: the token is in the URL, so it must not leak by referrer, cache or frame. */
 const baseHeaders = {
   'cache-control': 'no-store',
@@ -48,17 +53,6 @@ const baseHeaders = {
   'content-security-policy':
     "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
 };
-
-class HttpProblem extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    readonly hint?: string,
-  ) {
-    super(message);
-  }
-}
 
 /**
  * Starts the local endpoint that answers signed approval links. `GET /approvals/:token` only shows
@@ -142,7 +136,8 @@ async function handle(
       try {
         await options.decide(payload.approvalId, decision, payload.approver, reason);
       } catch (error) {
-        if (error instanceof GantryError) throw new HttpProblem(409, 'refused', error.message, error.hint);
+        if (error instanceof GantryError)
+          throw new ApprovalRequestProblem(409, 'refused', error.message, error.hint);
         throw error;
       }
       return answered(request, response, payload, decision, reason);
@@ -152,7 +147,7 @@ async function handle(
     if (error instanceof ApprovalLinkError) {
       return send(request, response, 403, error.reason, error.message, error.hint);
     }
-    if (error instanceof HttpProblem)
+    if (error instanceof ApprovalRequestProblem)
       return send(request, response, error.status, error.code, error.message, error.hint);
     throw error;
   }
@@ -163,36 +158,10 @@ async function readReason(request: IncomingMessage): Promise<string | undefined>
   let size = 0;
   for await (const chunk of request) {
     size += (chunk as Buffer).byteLength;
-    if (size > MAX_BODY_BYTES) {
-      throw new HttpProblem(
-        413,
-        'too-large',
-        `The request body is over ${MAX_BODY_BYTES} bytes.`,
-        'Give a shorter reason.',
-      );
-    }
+    if (size > MAX_APPROVAL_BODY_BYTES) throw bodyTooLarge();
     chunks.push(chunk as Buffer);
   }
-  const body = Buffer.concat(chunks).toString('utf8');
-  if (!body) return undefined;
-  const type = request.headers['content-type'] ?? '';
-  let reason: unknown;
-  if (type.startsWith('application/json')) {
-    try {
-      reason = (JSON.parse(body) as { reason?: unknown } | null)?.reason;
-    } catch {
-      throw new HttpProblem(
-        400,
-        'bad-body',
-        'The request body is not JSON.',
-        'Send {"reason": "..."} or a form.',
-      );
-    }
-  } else {
-    reason = new URLSearchParams(body).get('reason');
-  }
-  if (typeof reason !== 'string' || !reason.trim()) return undefined;
-  return reason.trim().slice(0, MAX_REASON_CHARS);
+  return reasonFromBody(Buffer.concat(chunks).toString('utf8'), request.headers['content-type'] ?? '');
 }
 
 function wantsJson(request: IncomingMessage): boolean {
