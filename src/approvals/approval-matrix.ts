@@ -1,10 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
 import type { CodeOwnerRule } from '../domain/context.js';
-import { formatZodIssues, InvalidInputError } from '../domain/errors.js';
+import { InvalidInputError } from '../domain/errors.js';
 import type { ApprovalKind } from '../domain/risk.js';
+import { parsePolicyDocument } from '../policy/policy-document.js';
 import { ownersOf } from '../repomap/code-owners.js';
 
 /** The approver matrix shipped with Gantry. */
@@ -100,29 +100,7 @@ export async function loadApproverMatrix(file: string = defaultApproverMatrixPat
  * const matrix = parseApproverMatrix('reviewers: [sam]\nexpiry: { default: 24h }\n', 'inline');
  */
 export function parseApproverMatrix(text: string, origin: string): ApproverMatrix {
-  let document: unknown;
-  try {
-    document = parseYaml(text);
-  } catch (cause) {
-    if (cause instanceof YAMLParseError) {
-      const position = cause.linePos?.[0];
-      const where = position === undefined ? '' : ` at line ${position.line}, column ${position.col}`;
-      throw new InvalidInputError(`Approvers file ${origin} is not valid YAML${where}`, {
-        input: position === undefined ? origin : `${origin}:${position.line}`,
-        hint: matrixHint,
-        cause,
-      });
-    }
-    throw cause;
-  }
-  const parsed = ApproverMatrix.safeParse(document);
-  if (!parsed.success) {
-    throw new InvalidInputError(
-      `Approvers file ${origin} is not valid: ${formatZodIssues(parsed.error.issues)}`,
-      { input: origin, hint: matrixHint, cause: parsed.error },
-    );
-  }
-  return parsed.data;
+  return parsePolicyDocument(text, origin, ApproverMatrix, { label: 'Approvers file', hint: matrixHint });
 }
 
 const durationUnitMs = { m: 60_000, h: 3_600_000, d: 86_400_000 } as const;

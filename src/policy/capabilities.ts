@@ -2,14 +2,14 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import picomatch from 'picomatch';
-import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
 import { ApprovalRequirement, GantryAction } from '../domain/actions.js';
-import { formatZodIssues, InvalidInputError } from '../domain/errors.js';
+import { InvalidInputError } from '../domain/errors.js';
 import { type EngineeringRequest, RequestSource } from '../domain/request.js';
 import { AutonomyTier } from '../domain/risk.js';
 import { minimumTierFor } from './autonomy.js';
 import { RunBudget } from './budgets.js';
+import { parsePolicyDocument } from './policy-document.js';
 
 /** The capability contracts shipped with Gantry. */
 export const defaultCapabilitiesDir = fileURLToPath(new URL('../../policies/capabilities', import.meta.url));
@@ -334,30 +334,10 @@ export async function loadCapabilities(dir: string = defaultCapabilitiesDir): Pr
  * const contract = parseCapabilityContract(text, 'policies/capabilities/low-risk-bugfix.yaml');
  */
 export function parseCapabilityContract(text: string, origin: string): CapabilityContract {
-  let document: unknown;
-  try {
-    document = parseYaml(text);
-  } catch (cause) {
-    if (cause instanceof YAMLParseError) {
-      const position = cause.linePos?.[0];
-      const where = position === undefined ? '' : ` at line ${position.line}, column ${position.col}`;
-      const problem = (cause.message.split('\n', 1)[0] ?? '').replace(/ at line \d+, column \d+:?$/, '');
-      throw new InvalidInputError(`Capability contract ${origin} is not valid YAML${where}: ${problem}`, {
-        input: position === undefined ? origin : `${origin}:${position.line}`,
-        hint: contractHint,
-        cause,
-      });
-    }
-    throw cause;
-  }
-  const parsed = CapabilityContract.safeParse(document);
-  if (!parsed.success) {
-    throw new InvalidInputError(
-      `Capability contract ${origin} is not valid: ${formatZodIssues(parsed.error.issues)}`,
-      { input: origin, hint: contractHint, cause: parsed.error },
-    );
-  }
-  return parsed.data;
+  return parsePolicyDocument(text, origin, CapabilityContract, {
+    label: 'Capability contract',
+    hint: contractHint,
+  });
 }
 
 function duplicates<T>(items: readonly T[]): T[] {

@@ -1,10 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
 import { formatZodIssues, InvalidInputError } from '../domain/errors.js';
 import { AuthorizationRequest } from '../domain/policy.js';
 import type { CedarPolicyEngine } from './cedar-engine.js';
+import { parsePolicyDocument } from './policy-document.js';
 
 /** The decision table shipped beside the Cedar policies. */
 export const defaultPolicyTablePath = fileURLToPath(
@@ -161,30 +161,12 @@ export async function loadPolicyTable(
  * const cases = parsePolicyTable('cases: [...]', 'inline');
  */
 export function parsePolicyTable(text: string, origin: string): ResolvedPolicyTableCase[] {
-  let document: unknown;
-  try {
-    document = parseYaml(text);
-  } catch (cause) {
-    if (cause instanceof YAMLParseError) {
-      const position = cause.linePos?.[0];
-      const where = position === undefined ? '' : ` at line ${position.line}, column ${position.col}`;
-      throw new InvalidInputError(`Policy decision table ${origin} is not valid YAML${where}`, {
-        input: position === undefined ? origin : `${origin}:${position.line}`,
-        hint: tableHint,
-        cause,
-      });
-    }
-    throw cause;
-  }
-  const table = PolicyTable.safeParse(document);
-  if (!table.success) {
-    throw new InvalidInputError(
-      `Policy decision table ${origin} is not valid: ${formatZodIssues(table.error.issues)}`,
-      { input: origin, hint: tableHint, cause: table.error },
-    );
-  }
-  return table.data.cases.map((testCase, index) => {
-    const request = AuthorizationRequest.safeParse(mergeDefaults(table.data.defaults, testCase.request));
+  const table = parsePolicyDocument(text, origin, PolicyTable, {
+    label: 'Policy decision table',
+    hint: tableHint,
+  });
+  return table.cases.map((testCase, index) => {
+    const request = AuthorizationRequest.safeParse(mergeDefaults(table.defaults, testCase.request));
     if (!request.success) {
       throw new InvalidInputError(
         `Policy decision table ${origin}, case ${index + 1} "${testCase.name}": the request (defaults merged) is not valid: ${formatZodIssues(request.error.issues)}`,

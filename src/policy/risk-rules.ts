@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
-import { formatZodIssues, InvalidInputError } from '../domain/errors.js';
+import { InvalidInputError } from '../domain/errors.js';
 import { ApprovalKind, AutonomyTier, RiskTier } from '../domain/risk.js';
+import { parsePolicyDocument } from './policy-document.js';
 
 /** The risk rules shipped with Gantry. */
 export const defaultRiskRulesPath = fileURLToPath(new URL('../../policies/risk-rules.yaml', import.meta.url));
@@ -141,30 +141,7 @@ export async function loadRiskRules(file: string = defaultRiskRulesPath): Promis
  * const rules = parseRiskRules(await readFile('policies/risk-rules.yaml', 'utf8'), 'policies/risk-rules.yaml');
  */
 export function parseRiskRules(text: string, origin: string): RiskRules {
-  let document: unknown;
-  try {
-    document = parseYaml(text);
-  } catch (cause) {
-    if (cause instanceof YAMLParseError) {
-      const position = cause.linePos?.[0];
-      const where = position === undefined ? '' : ` at line ${position.line}, column ${position.col}`;
-      const problem = (cause.message.split('\n', 1)[0] ?? '').replace(/ at line \d+, column \d+:?$/, '');
-      throw new InvalidInputError(`Risk rules file ${origin} is not valid YAML${where}: ${problem}`, {
-        input: position === undefined ? origin : `${origin}:${position.line}`,
-        hint: rulesHint,
-        cause,
-      });
-    }
-    throw cause;
-  }
-  const parsed = RiskRules.safeParse(document);
-  if (!parsed.success) {
-    throw new InvalidInputError(
-      `Risk rules file ${origin} is not valid: ${formatZodIssues(parsed.error.issues)}`,
-      { input: origin, hint: rulesHint, cause: parsed.error },
-    );
-  }
-  return parsed.data;
+  return parsePolicyDocument(text, origin, RiskRules, { label: 'Risk rules file', hint: rulesHint });
 }
 
 /**
