@@ -48,7 +48,7 @@ import { openPullRequest } from '../steps/open-pull-request.js';
 import { patch } from '../steps/patch.js';
 import { reproduce } from '../steps/reproduce.js';
 import { requestApproval } from '../steps/request-approval.js';
-import { forgetJournals, journalFor, refreshSummary, stepActor } from '../steps/run-context.js';
+import { forgetJournals, journalFor, refreshSummary } from '../steps/run-context.js';
 import { assertRunMayContinue } from '../steps/run-guard.js';
 import type { StepDeps, StepSettings } from '../steps/step-deps.js';
 import { verify } from '../steps/verify.js';
@@ -432,4 +432,3 @@ export class Gantry {
 }
 
 export const openGantry = (options?: GantryOptions) => Gantry.open(options);
-export { stepActor };

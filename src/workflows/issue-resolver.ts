@@ -74,9 +74,6 @@ export const SANDBOX_ENV = {
 /** Where the grant state puts the grant; the sandbox task reads `<this>.grant`. */
 export const SANDBOX_GRANT_PATH = '$.sandboxGrant';
 
-/** Error name a step throws for a run that must fail with a reason rather than crash. */
-export const RUN_HALTED = 'Gantry.RunHalted';
-
 const onFailure: Catcher[] = [{ ErrorEquals: ['States.ALL'], Next: 'RecordFailure', ResultPath: '$.error' }];
 const run = { 'run.$': '$.run' };
 
