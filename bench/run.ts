@@ -25,6 +25,17 @@
  *   mocks, the policy rules; `sst install` excluded), and the number of cloud resources synthesised.
  * - cedar decisions per second: `CedarPolicyEngine.decide` in a tight loop over allow and deny
  *   requests, with its p50, beside validating the same requests (`AuthorizationRequest.parse`) alone.
+ * - merge queue throughput: merges per hour draining 50 queued pull requests on examples/billing-service
+ *   (4 of them break the suite, so batches bisect) through `MergeQueue` in batches of 8, with the real
+ *   sandbox and git, and tests run per merge. Baseline in the same run: the same pull requests from an
+ *   identical forge, tested and merged one at a time; the ratio above 1 is the queue's gain.
+ * - rollback mttr p50 / p95 and rollback success rate: 20 injected regressions (the example's requests
+ *   whose patch passes its tests but breaks the service under traffic, alternating an error and a
+ *   latency regression), each a full run through review, merge gate, merge queue, staging and the
+ *   progressive rollout whose analysis aborts it, then the rollback workflow. MTTR runs from the
+ *   analysis that detected it to the rollback run's recovery check under traffic. Target: p95 under
+ *   60 s, success 100%. Baseline in the same run: the deployer alone redeploying the previous commit
+ *   and checking recovery (the floor any rollback pays), and the ratio of the MTTR p50 to it.
  */
 import '../src/runtime-polyfills.js';
 import { type Figure, formatFigure } from './measure.js';
@@ -39,6 +50,9 @@ const LOG_EVENTS = 1000;
 const GATEWAY_DECISION_TARGET_US = 1000;
 const GATEWAY_CALLS = 3000;
 const CEDAR_DECISIONS = 10_000;
+const MERGE_QUEUE_PULLS = 50;
+const ROLLBACK_REGRESSIONS = 20;
+const ROLLBACK_MTTR_TARGET_MS = 60_000;
 
 const print = (...figures: Figure[]) => {
   for (const figure of figures) console.log(formatFigure(figure));
@@ -119,6 +133,51 @@ const infra = await measureInfraCheck('dev');
 print(
   { name: 'infra check seconds', value: infra.seconds, unit: 's' },
   { name: 'infra resources synthesised', value: infra.resources, unit: 'resources' },
+);
+
+const { measureMergeQueue } = await import('./merge-queue.js');
+const mergeQueue = await measureMergeQueue({ pullRequests: MERGE_QUEUE_PULLS, breaking: 4, maxBatch: 8 });
+print(
+  { name: 'merge queue pull requests queued', value: mergeQueue.pullRequests, unit: 'PRs' },
+  { name: 'merge queue throughput', value: mergeQueue.queue.mergesPerHour, unit: 'merges/h' },
+  { name: 'merge queue tests run per merge', value: mergeQueue.queue.testsPerMerge, unit: 'runs/merge' },
+  { name: 'merge queue batches', value: mergeQueue.queue.batches, unit: 'batches' },
+  { name: 'merge queue batches bisected', value: mergeQueue.queue.bisectedBatches, unit: 'batches' },
+  { name: 'merge queue merged', value: mergeQueue.queue.merged, unit: 'PRs' },
+  { name: 'merge queue ejected', value: mergeQueue.queue.ejected, unit: 'PRs' },
+  { name: 'merge queue drain time', value: mergeQueue.queue.seconds, unit: 's' },
+  { name: 'serial merge throughput (baseline)', value: mergeQueue.serial.mergesPerHour, unit: 'merges/h' },
+  {
+    name: 'serial tests run per merge (baseline)',
+    value: mergeQueue.serial.testsPerMerge,
+    unit: 'runs/merge',
+  },
+  { name: 'serial drain time (baseline)', value: mergeQueue.serial.seconds, unit: 's' },
+  {
+    name: 'merge queue throughput / serial baseline',
+    value: mergeQueue.queue.mergesPerHour / mergeQueue.serial.mergesPerHour,
+  },
+);
+
+const { measureRollback } = await import('./rollback.js');
+const rollback = await measureRollback({ count: ROLLBACK_REGRESSIONS });
+print(
+  { name: 'rollback regressions injected', value: rollback.samples.length, unit: 'regressions' },
+  {
+    name: 'rollback detection p50 (deploy start to abort)',
+    value: rollback.detectionP50Ms / 1000,
+    unit: 's',
+  },
+  { name: 'rollback mttr p50', value: rollback.mttrP50Ms / 1000, unit: 's' },
+  { name: 'rollback mttr p95', value: rollback.mttrP95Ms / 1000, unit: 's' },
+  { name: 'rollback mttr p95 / target', value: rollback.mttrP95Ms / ROLLBACK_MTTR_TARGET_MS },
+  { name: 'rollback success rate', value: rollback.successRate * 100, unit: '%' },
+  {
+    name: 'redeploy and recovery check alone p50 (baseline)',
+    value: rollback.redeployFloorP50Ms / 1000,
+    unit: 's',
+  },
+  { name: 'rollback mttr p50 / redeploy baseline', value: rollback.mttrP50Ms / rollback.redeployFloorP50Ms },
 );
 
 print({ name: 'bench duration', value: (performance.now() - benchStart) / 1000, unit: 's' });

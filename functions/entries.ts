@@ -15,8 +15,10 @@ export interface FunctionEntry {
 }
 
 /**
- * The Lambda-side workflow steps (docs/aws.md); `requestApproval` is the `.waitForTaskToken` gate and
- * `grantSandbox` issues each sandbox task's run credentials.
+ * The Lambda-side workflow steps of both workflows (docs/aws.md); `requestApproval` is the
+ * `.waitForTaskToken` gate and `grantSandbox` issues each sandbox task's run credentials. The delivery
+ * steps that wait on a pipeline (deploy, roll out, observe, redeploy, confirm recovery) get a longer
+ * timeout ({@link longStepEntries}).
  */
 export const stepEntries = [
   'checkRequest',
@@ -26,8 +28,31 @@ export const stepEntries = [
   'finishRun',
   'loadStepResult',
   'grantSandbox',
+  'decideMerge',
+  'prepareRelease',
+  'deployStaging',
+  'rollOutProduction',
+  'observeProduction',
+  'startRollback',
+  'finishRollback',
+  'redeploy',
+  'confirmRecovery',
+  'fileFixForward',
+  'escalateRollback',
 ] as const;
 export type StepEntry = (typeof stepEntries)[number];
+
+/** Steps that wait on a CodePipeline execution or an observation window: a Lambda's full 15 minutes. */
+export const longStepEntries: readonly StepEntry[] = [
+  'deployStaging',
+  'rollOutProduction',
+  'observeProduction',
+  'redeploy',
+  'confirmRecovery',
+];
+
+/** Steps that start the target's pipelines (src/adapters/aws/pipeline-deployer.ts). */
+export const deployStepEntries: readonly StepEntry[] = ['deployStaging', 'rollOutProduction', 'redeploy'];
 
 const pascal = (name: string) => name[0]?.toUpperCase() + name.slice(1);
 

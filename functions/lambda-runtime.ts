@@ -1,7 +1,9 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
-import { type AwsStepDeps, bedrockModelFor } from '../src/adapters/aws/aws-runtime.js';
+import { type AwsStepDeps, bedrockModelFor, deliveryWith } from '../src/adapters/aws/aws-runtime.js';
 import { GantryError, SandboxError } from '../src/domain/errors.js';
 import type { Sandbox } from '../src/ports/sandbox.js';
 import type { StepDeps } from '../src/steps/step-deps.js';
@@ -43,13 +45,21 @@ const noSandbox = {
 
 /**
  * The complete step dependencies a Lambda step gets: the AWS adapters, the stage's default model (for
- * actor names; Lambda steps do not call it) and no sandbox.
+ * actor names; Lambda steps do not call it), no sandbox, and — when the stage names its pipelines — the
+ * delivery ports. Their merge queue has no sandbox either: mergeChange runs in the sandbox task.
  *
  * @example
  * const deps = lambdaStepDeps(await createAwsStepDeps());
  */
 export function lambdaStepDeps(aws: AwsStepDeps): StepDeps {
-  return { ...aws, model: bedrockModelFor(aws.config), sandbox: noSandbox };
+  const { delivery: _delivery, ...rest } = aws;
+  const delivery = deliveryWith(aws, noSandbox, join(tmpdir(), 'gantry-merge-queue'));
+  return {
+    ...rest,
+    model: bedrockModelFor(aws.config),
+    sandbox: noSandbox,
+    ...(delivery ? { delivery } : {}),
+  };
 }
 
 /** Memoises a promise-returning factory, and forgets a rejection so the next invocation tries again. */

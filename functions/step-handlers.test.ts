@@ -5,9 +5,17 @@ import { SfnTaskTokens } from '../src/adapters/aws/sfn-approvals.js';
 import { getApproval } from '../src/approvals/approval-records.js';
 import { setKillSwitch } from '../src/policy/kill-switch.js';
 import { journalFor } from '../src/steps/run-context.js';
+import { lambdaSteps } from '../src/workflows/issue-resolver.js';
 import { recordStepOutput } from '../src/workflows/step-journal.js';
+import { stepEntries } from './entries.js';
 import { lambdaStepDeps, observability } from './lambda-runtime.js';
-import { createStepHandlers, type LambdaStepName, type StepHandler } from './step-handlers.js';
+import {
+  createStepHandlers,
+  type LambdaStepName,
+  lambdaStepNames,
+  type StepHandler,
+  stepInputs,
+} from './step-handlers.js';
 import {
   type LocalStage,
   lambdaContext,
@@ -85,6 +93,29 @@ describe('Lambda step handlers on the real middy and Powertools stack', () => {
     };
     expect(emf.step).toBe('checkRequest');
     expect(emf._aws.CloudWatchMetrics[0]?.Namespace).toBe('Gantry');
+  });
+
+  it('has a handler, an input schema and a deployed entry for every Lambda step of both workflows', () => {
+    // Assess
+    expect([...lambdaStepNames].sort()).toEqual([...lambdaSteps].sort());
+    expect(Object.keys(handlers).sort()).toEqual([...lambdaSteps].sort());
+    expect([...stepEntries].sort()).toEqual([...lambdaSteps].sort());
+    expect(
+      stepInputs.escalateRollback.parse({ run: { runId: 'r', traceId: 'a'.repeat(32) }, reason: 'x' }),
+    ).toEqual({ run: { runId: 'r', traceId: 'a'.repeat(32) }, reason: 'x' });
+    expect(
+      stepInputs.finishRun.safeParse({ run: { runId: 'r', traceId: 'a'.repeat(32) }, outcome: 'rolled_back' })
+        .success,
+    ).toBe(true);
+  });
+
+  it('fails a delivery step clearly on a stage that names no pipelines', async () => {
+    // Prepare
+    const run = await stage.submit();
+    // Act
+    const call = handlers.prepareRelease({ run }, lambdaContext('StepPrepareRelease'));
+    // Assess
+    await expect(call).rejects.toThrow(/this runtime has no deployer or merge queue configured/);
   });
 
   it('refuses an input the step cannot use, naming the field, and stores nothing for it', async () => {

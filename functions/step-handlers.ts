@@ -18,10 +18,22 @@ import type { SandboxGrants } from '../src/ports/sandbox-grants.js';
 import { checkRequest } from '../src/steps/check-request.js';
 import { classifyRisk } from '../src/steps/classify-risk.js';
 import { createPlan } from '../src/steps/create-plan.js';
+import { decideMerge } from '../src/steps/decide-merge.js';
+import { deployStaging } from '../src/steps/deploy-staging.js';
 import { finishRun } from '../src/steps/finish-run.js';
 import { grantSandbox } from '../src/steps/grant-sandbox.js';
 import { loadStepResult } from '../src/steps/load-step-result.js';
+import { prepareRelease } from '../src/steps/prepare-release.js';
 import { AwaitingApproval, requestApproval } from '../src/steps/request-approval.js';
+import { observeProduction, rollOutProduction } from '../src/steps/roll-out-production.js';
+import {
+  confirmRecovery,
+  escalateRollback,
+  fileFixForward,
+  finishRollback,
+  redeploy,
+  startRollback,
+} from '../src/steps/rollback-run.js';
 import { forgetJournals, journalFor } from '../src/steps/run-context.js';
 import { assertRunMayContinue } from '../src/steps/run-guard.js';
 import { RepoState, RunRef, type StepDeps } from '../src/steps/step-deps.js';
@@ -51,7 +63,7 @@ export const stepInputs = {
   }),
   finishRun: z.object({
     run: RunRef,
-    outcome: z.enum(['completed', 'rejected', 'failed', 'aborted']),
+    outcome: z.enum(['completed', 'rejected', 'failed', 'aborted', 'rolled_back']),
     reason: z.string().optional(),
     error: z.unknown().optional(),
   }),
@@ -61,6 +73,18 @@ export const stepInputs = {
     iteration: z.number().int().positive().optional(),
   }),
   grantSandbox: z.object({ run: RunRef }),
+  // The delivery loop after the pull request, and the rollback workflow's Lambda steps.
+  decideMerge: z.object({ run: RunRef }),
+  prepareRelease: z.object({ run: RunRef }),
+  deployStaging: z.object({ run: RunRef }),
+  rollOutProduction: z.object({ run: RunRef }),
+  observeProduction: z.object({ run: RunRef }),
+  startRollback: z.object({ run: RunRef }),
+  finishRollback: z.object({ run: RunRef }),
+  redeploy: z.object({ run: RunRef }),
+  confirmRecovery: z.object({ run: RunRef }),
+  fileFixForward: z.object({ run: RunRef }),
+  escalateRollback: z.object({ run: RunRef, reason: z.string().optional(), error: z.unknown().optional() }),
 } as const;
 export type LambdaStepName = keyof typeof stepInputs;
 export const lambdaStepNames = Object.keys(stepInputs) as LambdaStepName[];
@@ -209,5 +233,23 @@ export function createStepHandlers(options: StepHandlerOptions): Record<LambdaSt
         idempotent: false,
       },
     ),
+    decideMerge: wrap('decideMerge', guarded(decideMerge)),
+    prepareRelease: wrap('prepareRelease', guarded(prepareRelease)),
+    deployStaging: wrap('deployStaging', guarded(deployStaging)),
+    rollOutProduction: wrap('rollOutProduction', guarded(rollOutProduction)),
+    observeProduction: wrap('observeProduction', guarded(observeProduction)),
+    startRollback: wrap('startRollback', guarded(startRollback)),
+    redeploy: wrap('redeploy', guarded(redeploy)),
+    confirmRecovery: wrap('confirmRecovery', guarded(confirmRecovery)),
+    fileFixForward: wrap('fileFixForward', guarded(fileFixForward)),
+    // These two record how a rollback ended, so they run whatever the guards say (as finishRun does).
+    finishRollback: wrap('finishRollback', async (deps, input) => ({
+      outcome: 'succeeded',
+      output: await finishRollback(deps, input),
+    })),
+    escalateRollback: wrap('escalateRollback', async (deps, input) => ({
+      outcome: 'succeeded',
+      output: await escalateRollback(deps, input),
+    })),
   };
 }

@@ -5,7 +5,7 @@
  *
  * Environment: everything `createAwsStepDeps` reads (src/adapters/aws/aws-runtime.ts), plus
  * `GANTRY_IDEMPOTENCY_TABLE` (pk `id` (S), TTL attribute `expiration`); `grantSandbox` also reads
- * `GANTRY_SANDBOX_RUN_ROLE_ARN` and `GANTRY_GRANT_KEY_ARN`.
+ * `GANTRY_SANDBOX_RUN_ROLE_ARN` and `GANTRY_GRANT_KEY_ARN`; the delivery steps read `GANTRY_PIPELINES`.
  */
 import { createAwsStepDeps } from '../src/adapters/aws/aws-runtime.js';
 import { SfnTaskTokens } from '../src/adapters/aws/sfn-approvals.js';
@@ -47,3 +47,14 @@ export const requestApproval = entry('requestApproval');
 export const finishRun = entry('finishRun');
 export const loadStepResult = entry('loadStepResult');
 export const grantSandbox = entry('grantSandbox');
+export const decideMerge = entry('decideMerge');
+export const prepareRelease = entry('prepareRelease');
+export const deployStaging = entry('deployStaging');
+export const rollOutProduction = entry('rollOutProduction');
+export const observeProduction = entry('observeProduction');
+export const startRollback = entry('startRollback');
+export const finishRollback = entry('finishRollback');
+export const redeploy = entry('redeploy');
+export const confirmRecovery = entry('confirmRecovery');
+export const fileFixForward = entry('fileFixForward');
+export const escalateRollback = entry('escalateRollback');

@@ -11,6 +11,7 @@
 
 import { artifactBucket } from './artifacts.js';
 import { modelIds } from './bedrock.js';
+import { pipelinesJson } from './delivery.js';
 import { apiUrl } from './http.js';
 import { isolatedSubnetIds, sandboxSecurityGroup, vpc, workspaceFileSystemSecurityGroup } from './network.js';
 import { accountId, logRetention, policyDocument, prefix, region, type Statement } from './stage.js';
@@ -116,6 +117,8 @@ export const sandboxTask = new sst.aws.Task('SandboxTask', {
         GANTRY_WORKSPACES_DIR: '/workspace',
         GANTRY_RUN_STORE_DIR: '/runs',
         GANTRY_GRANT_KEY_ARN: grantKey.arn,
+        // The merge queue (mergeChange) runs here and needs the delivery ports; nothing here deploys.
+        GANTRY_PIPELINES: pipelinesJson,
         POWERTOOLS_SERVICE_NAME: 'gantry-sandbox',
         POWERTOOLS_METRICS_NAMESPACE: 'Gantry',
       },

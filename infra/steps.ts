@@ -1,15 +1,18 @@
 /**
  * The Lambda functions: one per entry of functions/entries.ts. Each gets the Gantry runtime environment
  * (src/adapters/aws/aws-runtime.ts), Powertools settings, active tracing, a log group with the stage's
- * retention, and only the permissions its trigger needs. The workspace steps are not here: they run in
+ * retention, and only the permissions its trigger needs (the deploy steps: the stage's pipelines; the
+ * alarm router: starting the rollback workflow). The workspace steps are not here: they run in
  * the sandbox task (sandbox.ts), with the credentials of the sandbox run role defined here, which only
  * the grantSandbox function may assume, tagged with the run.
  */
-import { functionEntries } from '../functions/entries.js';
+import { deployStepEntries, functionEntries, longStepEntries } from '../functions/entries.js';
 import { artifactBucket, artifactObjectsArn } from './artifacts.js';
 import { bedrockInvokeStatement, modelIds } from './bedrock.js';
 import { bus } from './bus.js';
+import { pipelineArns, pipelinesJson } from './delivery.js';
 import { apiUrl } from './http.js';
+import { SANDBOX_WRITABLE_RECORD_KINDS } from './record-kinds.js';
 import { grantKey } from './sandbox.js';
 import {
   accountId,
@@ -26,6 +29,9 @@ import { eventsTable, idempotencyTable, journalIndexArns, recordsTable, runsTabl
 /** The state machine's name is fixed so functions can name its ARN without a dependency cycle. */
 export const issueResolverName = `${prefix}-issue-resolver`;
 export const issueResolverArn = $interpolate`arn:${partition}:states:${region}:${accountId}:stateMachine:${issueResolverName}`;
+/** The rollback workflow's name, fixed for the same reason: the alarm router starts it. */
+export const rollbackName = `${prefix}-rollback`;
+export const rollbackArn = $interpolate`arn:${partition}:states:${region}:${accountId}:stateMachine:${rollbackName}`;
 
 /** The sandbox run role's name is fixed so the grantSandbox function can name its ARN before it exists. */
 export const sandboxRunRoleName = `${prefix}-sandbox-run`;
@@ -46,6 +52,7 @@ const runtimeEnvironment = {
   GANTRY_MODEL_IDS: modelIds,
   GANTRY_APPROVAL_BASE_URL: apiUrl,
   GANTRY_SIGNING_KEY: signingKey.value,
+  GANTRY_PIPELINES: pipelinesJson,
   POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
   NODE_OPTIONS: '--enable-source-maps',
 };
@@ -99,12 +106,41 @@ const accessByFunction: Record<
     statements: [journal, artifacts, putRequests],
     environment: { GANTRY_BUS_NAME: bus.name, GANTRY_WEBHOOK_SECRET: webhookSecret.value },
   },
-  AlarmRouter: { statements: [journal], environment: {} },
+  AlarmRouter: {
+    statements: [
+      journal,
+      artifacts,
+      {
+        Sid: 'StartRollback',
+        Effect: 'Allow',
+        Action: ['states:StartExecution'],
+        Resource: [rollbackArn],
+      },
+    ],
+    environment: { GANTRY_ROLLBACK_MACHINE_ARN: rollbackArn },
+  },
 };
 const stepAccess = {
   statements: [journal, artifacts, idempotency, taskTokens],
   environment: { GANTRY_IDEMPOTENCY_TABLE: idempotencyTable.name },
 };
+/** The steps that ship a commit start the target's pipelines and follow their executions. */
+for (const step of deployStepEntries) {
+  accessByFunction[`Step${step[0]?.toUpperCase()}${step.slice(1)}`] = {
+    statements: [
+      ...stepAccess.statements,
+      {
+        Sid: 'RunPipelines',
+        Effect: 'Allow',
+        Action: ['codepipeline:StartPipelineExecution', 'codepipeline:GetPipelineExecution'],
+        Resource: pipelineArns,
+      },
+    ],
+    environment: stepAccess.environment,
+  };
+}
+/** Steps that wait on a pipeline execution or an observation window get a Lambda's full 15 minutes. */
+const longRunning = new Set(longStepEntries.map((step) => `Step${step[0]?.toUpperCase()}${step.slice(1)}`));
 /** grantSandbox: no idempotency table (its output is never stored); it reads the journal for the guards. */
 accessByFunction.StepGrantSandbox = {
   statements: [
@@ -151,7 +187,8 @@ export const functions = Object.fromEntries(
       runtime: 'nodejs20.x',
       architecture: 'arm64',
       memory: '1024 MB',
-      timeout: entry.trigger === 'http' ? '29 seconds' : '60 seconds',
+      timeout:
+        entry.trigger === 'http' ? '29 seconds' : longRunning.has(entry.name) ? '900 seconds' : '60 seconds',
       environment: {
         ...runtimeEnvironment,
         ...access.environment,
@@ -240,11 +277,21 @@ export const sandboxRunRole = new aws.iam.Role('SandboxRunRole', {
           Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [PRINCIPAL_RUN] } },
         },
         {
-          // pk `kind`: no condition can name the run here, so the session only reads.
+          // pk `kind`: no condition can name the run here, so the session only reads...
           Sid: 'ReadRecords',
           Effect: 'Allow',
           Action: ['dynamodb:GetItem', 'dynamodb:Query'],
           Resource: [recordsTable.arn],
+        },
+        {
+          // ...and writes only the kinds the delivery steps in the task keep (infra/record-kinds.ts).
+          Sid: 'DeliveryRecords',
+          Effect: 'Allow',
+          Action: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem'],
+          Resource: [recordsTable.arn],
+          Condition: {
+            'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [...SANDBOX_WRITABLE_RECORD_KINDS] },
+          },
         },
       ]),
     },

@@ -28,7 +28,9 @@ function expectNoDuplicates(events: RunEvent[]) {
     .map((e) => e.type === 'tool.executed' && e.data.callId);
   expect(new Set(calls).size).toBe(calls.length);
   const turns = events.filter((e) => e.type === 'model.turn').map((e) => e.key);
-  expect(turns).toHaveLength(9);
+  // Nine agent turns and the review's one.
+  expect(turns).toHaveLength(10);
+  expect(count('review.completed')).toBe(1);
 }
 
 async function runsIn(home: string): Promise<RunSummary[]> {

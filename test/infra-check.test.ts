@@ -13,6 +13,7 @@ import {
   iamWildcardRule,
   sandboxEgressRule,
   sandboxTaskRoleRule,
+  stateMachineRoleRule,
   stateMachineRule,
 } from '../infra/check/rules.js';
 
@@ -38,6 +39,32 @@ describe('infra check on the real app', () => {
     // Assess
     expect(violations).toEqual([]);
     expect(app.resources.filter((r) => r.custom).length).toBeGreaterThan(80);
+  });
+
+  it('deploys both workflows, the resolver nesting the rollback, and lets only the deploy steps run pipelines', () => {
+    // Prepare
+    const machines = app.resources.filter((r) => r.type === 'aws:sfn/stateMachine:StateMachine');
+    const rollback = find(app.resources, 'aws:sfn/stateMachine:StateMachine', 'Rollback');
+    const resolver = find(app.resources, 'aws:sfn/stateMachine:StateMachine', 'IssueResolver');
+    const pipelineGrants = app.resources
+      .filter((r) => r.type === 'aws:iam/rolePolicy:RolePolicy')
+      .filter((r) => String(r.inputs.policy).includes('codepipeline:StartPipelineExecution'))
+      .map((r) => r.name)
+      .sort();
+    // Act
+    const nested = JSON.parse(String(resolver.inputs.definition)).States.RunRollback;
+    // Assess
+    expect(machines.map((m) => m.name).sort()).toEqual(['IssueResolver', 'Rollback']);
+    expect(nested.Resource).toBe('arn:aws:states:::states:startExecution.sync:2');
+    expect(nested.Parameters.StateMachineArn).toBe(rollback.state.arn);
+    expect(pipelineGrants).toEqual([
+      'StepDeployStagingAccess',
+      'StepRedeployAccess',
+      'StepRollOutProductionAccess',
+    ]);
+    expect(
+      String(find(app.resources, 'aws:iam/rolePolicy:RolePolicy', 'AlarmRouterAccess').inputs.policy),
+    ).toContain(String(rollback.state.arn));
   });
 });
 
@@ -110,7 +137,7 @@ describe('each rule fails on a broken variant', () => {
   it('catches a state machine calling a function that does not exist', () => {
     // Prepare
     const resources = clone(app.resources);
-    const machine = find(resources, 'aws:sfn/stateMachine:StateMachine');
+    const machine = find(resources, 'aws:sfn/stateMachine:StateMachine', 'IssueResolver');
     const definition = JSON.parse(String(machine.inputs.definition));
     definition.States.CheckRequest.Resource = 'arn:aws:lambda:eu-west-1:123456789012:function:gone';
     machine.inputs.definition = JSON.stringify(definition);
@@ -122,6 +149,88 @@ describe('each rule fails on a broken variant', () => {
         'state CheckRequest invokes arn:aws:lambda:eu-west-1:123456789012:function:gone, which is not a function of this app',
       ),
     );
+  });
+
+  it('catches a nested execution of a state machine the app does not have, and a missing rollback workflow', () => {
+    // Prepare: the resolver's RunRollback names another machine; then the rollback machine is gone
+    const resources = clone(app.resources);
+    const machine = find(resources, 'aws:sfn/stateMachine:StateMachine', 'IssueResolver');
+    const definition = JSON.parse(String(machine.inputs.definition));
+    definition.States.RunRollback.Parameters.StateMachineArn =
+      'arn:aws:states:eu-west-1:123456789012:stateMachine:elsewhere';
+    machine.inputs.definition = JSON.stringify(definition);
+    const withoutRollback = clone(app.resources).filter(
+      (r) => !(r.type === 'aws:sfn/stateMachine:StateMachine' && r.name === 'Rollback'),
+    );
+    // Act
+    const nested = checkResources(resources, [stateMachineRule]).map((v) => v.message);
+    const missing = checkResources(withoutRollback, [stateMachineRule]).map((v) => v.message);
+    // Assess
+    expect(nested).toContainEqual(
+      'state RunRollback starts arn:aws:states:eu-west-1:123456789012:stateMachine:elsewhere, which is not a state machine of this app',
+    );
+    expect(missing).toContainEqual('expected one state machine named …-rollback, found 0');
+    expect(missing).toContainEqual(
+      expect.stringMatching(/^state RunRollback starts .*, which is not a state machine/),
+    );
+  });
+
+  it('catches a workflow role that may invoke more than its definition calls, or cannot start its nested workflow', () => {
+    // Prepare: the rollback role may also invoke createPlan; the resolver role loses StartExecution
+    const resources = clone(app.resources);
+    const createPlan = resources.find(
+      (r) => r.type === 'aws:lambda/function:Function' && String(r.inputs.name).endsWith('-StepCreatePlan'),
+    );
+    if (!createPlan) throw new Error('no createPlan function');
+    const rollbackAccess = find(resources, 'aws:iam/rolePolicy:RolePolicy', 'RollbackAccess');
+    const rollbackDocument = JSON.parse(String(rollbackAccess.inputs.policy));
+    rollbackDocument.Statement[0].Resource.push(createPlan.state.arn);
+    rollbackAccess.inputs.policy = JSON.stringify(rollbackDocument);
+    const resolverAccess = find(resources, 'aws:iam/rolePolicy:RolePolicy', 'IssueResolverAccess');
+    const resolverDocument = JSON.parse(String(resolverAccess.inputs.policy));
+    resolverDocument.Statement = resolverDocument.Statement.filter(
+      (statement: { Sid?: string }) => statement.Sid !== 'StartRollback',
+    );
+    resolverAccess.inputs.policy = JSON.stringify(resolverDocument);
+    // Act
+    const messages = checkResources(resources, [stateMachineRoleRule]).map((v) => v.message);
+    // Assess
+    expect(messages).toEqual([
+      `its role may lambda:InvokeFunction on ${String(createPlan.state.arn)}, which its definition never calls`,
+      expect.stringMatching(
+        /^its role may not states:StartExecution on .*:stateMachine:gantry-dev-rollback, which its definition calls$/,
+      ),
+    ]);
+  });
+
+  it('lets the sandbox run role write only the named delivery record kinds', () => {
+    // Prepare: the real role writes the merge queue and incidents; a variant adds the approvals kind
+    const resources = clone(app.resources);
+    const role = find(resources, 'aws:iam/role:Role', 'SandboxRunRole');
+    const inline = role.inputs.inlinePolicies as { name: string; policy: string }[];
+    const document = JSON.parse(String(inline[0]?.policy));
+    const delivery = document.Statement.find((s: { Sid?: string }) => s.Sid === 'DeliveryRecords');
+    delivery.Condition['ForAllValues:StringEquals']['dynamodb:LeadingKeys'].push('approval');
+    (inline[0] as { policy: string }).policy = JSON.stringify(document);
+    // Act
+    const real = checkResources(app.resources, [sandboxTaskRoleRule]);
+    const widened = checkResources(resources, [sandboxTaskRoleRule]).map((v) => v.message);
+    // Assess
+    expect(real).toEqual([]);
+    expect(JSON.parse(JSON.stringify(delivery.Condition))).toMatchObject({
+      'ForAllValues:StringEquals': {
+        'dynamodb:LeadingKeys': [
+          'merge-queue',
+          'merge-queue-position',
+          'merge-queue-lease',
+          'incident',
+          'approval',
+        ],
+      },
+    });
+    expect(widened).toEqual([
+      expect.stringContaining('statement DeliveryRecords allows dynamodb:PutItem, dynamodb:UpdateItem'),
+    ]);
   });
 
   it('catches a sandbox task role that may read the artifact bucket itself', () => {

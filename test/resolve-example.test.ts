@@ -58,7 +58,7 @@ describe('the embedded platform resolves the billing example end to end', () => 
       expect(() => RunEventSchema.parse(event)).not.toThrow();
       expect(event.runId).toBe(outcome.runId);
       expect(event.traceId).toBe(events[0]?.traceId);
-      expect(event.policyVersion).toMatch(/^2026-11-21\.1\+[a-f0-9]{12}$/);
+      expect(event.policyVersion).toMatch(/^2026-11-21\.2\+[a-f0-9]{12}$/);
     }
     expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
     expect(events.filter((e) => e.type === 'run.state').at(-1)).toMatchObject({

@@ -9,16 +9,18 @@ import {
   repositoryRoot,
   startLocalStage,
 } from '../../functions/testing/local-stage.js';
+import { createAwsStepDeps } from '../../src/adapters/aws/aws-runtime.js';
 import { asSandboxPort, ProcessSandbox } from '../../src/adapters/aws/process-sandbox.js';
 import { AwsSandboxGrants } from '../../src/adapters/aws/sandbox-grants.js';
 import { startFakeStsKms } from '../../src/adapters/aws/testing/fake-sts-kms.js';
 import { InvalidInputError } from '../../src/domain/errors.js';
 import { LocalForge } from '../../src/forge/local-forge.js';
+import { MergeQueue } from '../../src/forge/merge-queue.js';
 import { requestFromGitHubIssueOpened } from '../../src/intake/github-issue.js';
 import { checkRequest } from '../../src/steps/check-request.js';
 import { classifyRisk } from '../../src/steps/classify-risk.js';
 import type { StepDeps } from '../../src/steps/step-deps.js';
-import { main, readSandboxTask, runClients, runSandboxTask } from './runner.js';
+import { main, readSandboxTask, runClients, runSandboxTask, sandboxTaskDeps } from './runner.js';
 
 const run = { runId: '01JTEST00000000000000000000', traceId: 'a'.repeat(32) };
 
@@ -47,6 +49,34 @@ describe('reading the sandbox task from the container environment', () => {
     expect(read({ ...base, GANTRY_INPUT: '{"run":' })).toThrow(/GANTRY_INPUT is not JSON/);
     expect(read({ ...base, GANTRY_INPUT: JSON.stringify({ run }) })).toThrow(
       /GANTRY_INPUT is not an input of verify: repo: .*; iteration: .*; maxIterations: /,
+    );
+  });
+
+  it('reads the delivery loop and rollback workspace steps, each with its own input', () => {
+    // Prepare
+    const repo = {
+      repository: 'billing-service',
+      workspace: '/workspace/rb-inc-dep-1',
+      baseCommit: 'a'.repeat(40),
+      defaultBranch: 'main',
+      branch: 'gantry/revert-3',
+      context: '',
+      testCommand: ['npm', 'test'],
+    };
+    const read = (step: string, state: string, input: unknown) => () =>
+      readSandboxTask({ GANTRY_STEP: step, GANTRY_STATE: state, GANTRY_INPUT: JSON.stringify(input) });
+    // Act + Assess: the rollback merges its revert through the same mergeChange step, from its own state
+    expect(read('mergeChange', 'RunMergeRevert', { run, repo })()).toEqual({
+      step: 'mergeChange',
+      state: 'RunMergeRevert',
+      input: { run, repo },
+    });
+    expect(read('revertChange', 'RunRevertChange', { run })().input).toEqual({ run });
+    expect(read('openRevertPullRequest', 'RunOpenRevertPullRequest', { run, repo })().step).toBe(
+      'openRevertPullRequest',
+    );
+    expect(read('reviewPullRequest', 'RunReviewPullRequest', { run })).toThrow(
+      /GANTRY_INPUT is not an input of reviewPullRequest: repo: /,
     );
   });
 
@@ -193,5 +223,24 @@ describe('running a workspace step in the task', () => {
       kind: 'step',
       id: 'mapRepository',
     });
+  });
+
+  it('gives the task the delivery ports with a merge queue when the stage names its pipelines', async () => {
+    // Prepare
+    const pipelines = { 'billing-service': { staging: { name: 's' }, production: { name: 'p' } } };
+    const env = { ...stage.env, GANTRY_PIPELINES: JSON.stringify(pipelines) };
+    const aws = await createAwsStepDeps(env, {
+      requireSigningKey: false,
+      dynamo: stage.engines.dynamo,
+      s3: stage.engines.s3,
+    });
+    // Act
+    const withDelivery = await sandboxTaskDeps(env, aws, run.runId);
+    const without = await sandboxTaskDeps(stage.env, stage.deps, run.runId);
+    // Assess
+    expect(withDelivery.delivery?.mergeQueue).toBeInstanceOf(MergeQueue);
+    expect(withDelivery.delivery?.services.has('billing-service')).toBe(true);
+    expect(withDelivery.sandbox.kind).toBe('process');
+    expect(without.delivery).toBeUndefined();
   });
 });

@@ -15,6 +15,7 @@
  * (a missing or foreign grant included).
  */
 import { realpathSync } from 'node:fs';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
@@ -24,6 +25,7 @@ import {
   type AwsStepDeps,
   bedrockModelFor,
   createAwsStepDeps,
+  deliveryWith,
   forRun,
   RUN_MODEL_KIND,
 } from '../../src/adapters/aws/aws-runtime.js';
@@ -32,9 +34,12 @@ import { openRunGrant, type RunCredentials } from '../../src/adapters/aws/sandbo
 import { formatZodIssues, GantryError, InvalidInputError } from '../../src/domain/errors.js';
 import { assembleEvidence } from '../../src/steps/assemble-evidence.js';
 import { mapRepository } from '../../src/steps/map-repository.js';
+import { mergeChange } from '../../src/steps/merge-change.js';
 import { openPullRequest } from '../../src/steps/open-pull-request.js';
 import { patch } from '../../src/steps/patch.js';
 import { reproduce } from '../../src/steps/reproduce.js';
+import { reviewPullRequest } from '../../src/steps/review-pull-request.js';
+import { openRevertPullRequest, revertChange } from '../../src/steps/rollback-run.js';
 import { journalFor } from '../../src/steps/run-context.js';
 import { assertRunMayContinue } from '../../src/steps/run-guard.js';
 import { AgentState, RepoState, RunRef, type StepDeps } from '../../src/steps/step-deps.js';
@@ -65,6 +70,10 @@ export const workspaceStepInputs = {
     repo: RepoState,
     evidence: z.object({ markdown: z.string(), complete: z.boolean() }),
   }),
+  reviewPullRequest: z.object({ run: RunRef, repo: RepoState }),
+  mergeChange: z.object({ run: RunRef, repo: RepoState }),
+  revertChange: z.object({ run: RunRef }),
+  openRevertPullRequest: z.object({ run: RunRef, repo: RepoState }),
 } satisfies Record<WorkspaceStep, z.ZodType>;
 
 type StepInput = { run: RunRef; iteration?: number } & Record<string, unknown>;
@@ -76,6 +85,10 @@ const workspaceStepFunctions: Record<WorkspaceStep, (deps: StepDeps, input: neve
   verify,
   assembleEvidence,
   openPullRequest,
+  reviewPullRequest,
+  mergeChange,
+  revertChange,
+  openRevertPullRequest,
 };
 
 /** One sandbox task: the step, the state that runs it, and its checked input. */
@@ -156,6 +169,8 @@ export async function runSandboxTask(deps: StepDeps, task: SandboxTask): Promise
 /**
  * The step dependencies inside the task: the AWS adapters, the Bedrock model the run recorded (if the
  * stage allows it) and the process sandbox, which must be able to run commands as the sandbox user.
+ * When the stage names its pipelines, the delivery ports too, with the merge queue testing in that
+ * sandbox: the queue's clones live under the workspaces directory, the only place it may run commands.
  */
 export async function sandboxTaskDeps(
   env: NodeJS.ProcessEnv,
@@ -172,7 +187,10 @@ export async function sandboxTaskDeps(
     region: env.AWS_REGION,
     ...(credentials ? { credentials: clientCredentials(credentials) } : {}),
   });
-  return { ...forRun(aws, runId), model, sandbox: asSandboxPort(sandbox) };
+  const port = asSandboxPort(sandbox);
+  const { delivery: _delivery, ...rest } = forRun(aws, runId);
+  const delivery = deliveryWith(aws, port, join(aws.settings.workspacesDir, '.merge-queue'));
+  return { ...rest, model, sandbox: port, ...(delivery ? { delivery } : {}) };
 }
 
 const clientCredentials = (c: RunCredentials) => ({

@@ -156,9 +156,18 @@ export interface RecordedCall {
   body: unknown;
 }
 
+/** A reply that makes the stand-in answer as AWS answers an error: the status and `{ __type, message }`. */
+export class AwsErrorReply {
+  constructor(
+    readonly status: number,
+    readonly type: string,
+    readonly message: string,
+  ) {}
+}
+
 /**
  * A local HTTP endpoint standing in for an AWS JSON-protocol service (Step Functions, EventBridge): it
- * records each call and answers with `reply(target)`.
+ * records each call and answers with `reply(target)`, or with an error for an {@link AwsErrorReply}.
  *
  * @example
  * const sfn = await startAwsStandIn(() => ({}));
@@ -176,8 +185,14 @@ export async function startAwsStandIn(reply: (target: string | undefined, body: 
       const target = request.headers['x-amz-target'] as string | undefined;
       const body = text ? (JSON.parse(text) as unknown) : undefined;
       calls.push({ target, path: request.url ?? '/', body });
+      const answer = reply(target, body);
+      if (answer instanceof AwsErrorReply) {
+        response.writeHead(answer.status, { 'content-type': 'application/x-amz-json-1.0' });
+        response.end(JSON.stringify({ __type: answer.type, message: answer.message }));
+        return;
+      }
       response.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
-      response.end(JSON.stringify(reply(target, body)));
+      response.end(JSON.stringify(answer));
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -6,12 +6,13 @@
 import validator from 'asl-validator';
 import type { StateMachineDefinition } from '../../src/workflows/asl.js';
 import {
-  issueResolverSteps,
   type LambdaStep,
+  lambdaSteps,
+  START_EXECUTION_SYNC,
   type StepResources,
   taskSteps,
-  workspaceSteps,
 } from '../../src/workflows/issue-resolver.js';
+import { SANDBOX_WRITABLE_RECORD_KINDS } from '../record-kinds.js';
 import type { SynthResource } from './resources.js';
 
 export interface Violation {
@@ -422,20 +423,45 @@ export const logRetentionRule: Rule = {
 
 const pascal = (step: string) => `${step[0]?.toUpperCase()}${step.slice(1)}`;
 
+/** Gantry's workflows by the suffix of their physical name: each must be deployed, once. */
+export const WORKFLOW_NAMES = { issueResolver: 'issue-resolver', rollback: 'rollback' } as const;
+
+const isWorkflow = (machine: SynthResource, suffix: string) =>
+  String(machine.inputs.name ?? machine.name).endsWith(`-${suffix}`);
+
 export const stateMachineRule: Rule = {
   id: 'state-machines-valid',
   description:
-    'Every state machine is valid ASL, logs (ALL) and traces, and refers only to functions, clusters, task definitions, containers, subnets and groups that exist',
+    'Both workflows (issue resolver, rollback) are deployed; every state machine is valid ASL, logs (ALL) and traces, and refers only to functions, state machines, clusters, task definitions, containers, subnets and groups that exist',
   check(resources) {
     const violations: Violation[] = [];
     const functionArns = new Set(
       ofType(resources, 'aws:lambda/function:Function').map((f) => String(f.state.arn)),
     );
+    const machines = ofType(resources, 'aws:sfn/stateMachine:StateMachine');
+    const machineArns = new Set(machines.map((m) => String(m.state.arn)));
     const clusters = new Set(ofType(resources, 'aws:ecs/cluster:Cluster').map((c) => String(c.state.arn)));
     const taskDefinitions = ofType(resources, 'aws:ecs/taskDefinition:TaskDefinition');
     const ids = (type: string) => new Set(ofType(resources, type).map((r) => r.id));
     const subnets = ids('aws:ec2/subnet:Subnet');
     const groups = ids('aws:ec2/securityGroup:SecurityGroup');
+    for (const suffix of Object.values(WORKFLOW_NAMES)) {
+      const found = machines.filter((m) => isWorkflow(m, suffix));
+      if (found.length !== 1)
+        violations.push({
+          rule: this.id,
+          resource: '(app)',
+          message: `expected one state machine named …-${suffix}, found ${found.length}`,
+        });
+    }
+    // The Lambda steps by name: every Task of a Gantry workflow must call the function deployed for its step.
+    const functionsByStep = new Map(
+      ofType(resources, 'aws:lambda/function:Function').map((f) => [
+        String(f.inputs.name ?? f.name).replace(/^.*-Step/, ''),
+        String(f.state.arn),
+      ]),
+    );
+    const rollbackMachine = machines.find((m) => isWorkflow(m, WORKFLOW_NAMES.rollback));
     for (const { machine, definition } of definitions(resources)) {
       const fail = (message: string) => violations.push({ rule: this.id, resource: label(machine), message });
       if (!definition) {
@@ -482,34 +508,100 @@ export const stateMachineRule: Rule = {
             if (!groups.has(group)) fail(`state ${name} uses security group ${group}, which does not exist`);
           continue;
         }
+        if (state.Resource.startsWith('arn:aws:states:::states:startExecution')) {
+          const target = String((state.Parameters as { StateMachineArn?: string }).StateMachineArn);
+          if (!machineArns.has(target))
+            fail(`state ${name} starts ${target}, which is not a state machine of this app`);
+          else if (target === String(machine.state.arn))
+            fail(`state ${name} starts its own state machine: an execution would nest without end`);
+          continue;
+        }
         const target = state.Resource.startsWith('arn:aws:states:::lambda:invoke')
           ? String((state.Parameters as { FunctionName?: string }).FunctionName)
           : state.Resource;
         if (!functionArns.has(target))
           fail(`state ${name} invokes ${target}, which is not a function of this app`);
       }
-      if (machine.name === 'IssueResolver' || String(machine.inputs.name).endsWith('issue-resolver')) {
-        // The Lambda steps by name: every Task must call the function deployed for its step.
-        const functionsByStep = new Map(
-          ofType(resources, 'aws:lambda/function:Function').map((f) => [
-            String(f.inputs.name ?? f.name).replace(/^.*-Step/, ''),
-            String(f.state.arn),
-          ]),
+      if (!Object.values(WORKFLOW_NAMES).some((suffix) => isWorkflow(machine, suffix))) continue;
+      const missing = lambdaSteps.filter((step) => !functionsByStep.has(pascal(step)));
+      for (const step of missing)
+        fail(`no function deployed for the Lambda step ${step} (expected one named …-Step${pascal(step)})`);
+      const res: StepResources = {
+        functionArn: (step: LambdaStep) => functionsByStep.get(pascal(step)) ?? `missing:${step}`,
+        sandboxTask: { cluster: '', taskDefinition: '', container: '', subnets: [], securityGroups: [] },
+        rollbackMachineArn: String(rollbackMachine?.state.arn ?? 'missing:rollback'),
+      };
+      try {
+        taskSteps(definition, res);
+      } catch (error) {
+        fail(`a Task state does not call its step's function: ${(error as Error).message}`);
+      }
+    }
+    return violations;
+  },
+};
+
+/**
+ * What a state machine's role may invoke and start: exactly the functions its definition calls and the
+ * state machines it starts (a nested `.sync:2` execution also needs to describe and stop them).
+ */
+export const stateMachineRoleRule: Rule = {
+  id: 'state-machine-role-scoped',
+  description:
+    "Each state machine's role may invoke exactly the functions its definition calls and start exactly the state machines it nests",
+  check(resources) {
+    const violations: Violation[] = [];
+    const roles = ofType(resources, 'aws:iam/role:Role');
+    for (const { machine, definition } of definitions(resources)) {
+      if (!definition) continue;
+      const fail = (message: string) => violations.push({ rule: this.id, resource: label(machine), message });
+      const role = roles.find(
+        (r) => r.state.arn === machine.inputs.roleArn || r.id === machine.inputs.roleArn,
+      );
+      if (!role) {
+        fail(`its role ${String(machine.inputs.roleArn)} is not a role of this app`);
+        continue;
+      }
+      const called = new Set<string>();
+      const started = new Set<string>();
+      for (const state of Object.values(definition.States ?? {})) {
+        if (state.Type !== 'Task') continue;
+        if (state.Resource.startsWith('arn:aws:states:::ecs:')) continue;
+        if (
+          state.Resource === START_EXECUTION_SYNC ||
+          state.Resource.startsWith('arn:aws:states:::states:')
+        ) {
+          started.add(String((state.Parameters as { StateMachineArn?: string }).StateMachineArn));
+          continue;
+        }
+        called.add(
+          state.Resource.startsWith('arn:aws:states:::lambda:invoke')
+            ? String((state.Parameters as { FunctionName?: string }).FunctionName)
+            : state.Resource,
         );
-        const missing = issueResolverSteps.filter(
-          (step) =>
-            !(workspaceSteps as readonly string[]).includes(step) && !functionsByStep.has(pascal(step)),
-        );
-        for (const step of missing)
-          fail(`no function deployed for the Lambda step ${step} (expected one named …-Step${pascal(step)})`);
-        const res: StepResources = {
-          functionArn: (step: LambdaStep) => functionsByStep.get(pascal(step)) ?? `missing:${step}`,
-          sandboxTask: { cluster: '', taskDefinition: '', container: '', subnets: [], securityGroups: [] },
-        };
-        try {
-          taskSteps(definition, res);
-        } catch (error) {
-          fail(`a Task state does not call its step's function: ${(error as Error).message}`);
+      }
+      const statements = roleStatements(resources, role);
+      const granted = (action: string) =>
+        new Set(statements.filter((s) => list(s.Action).includes(action)).flatMap((s) => list(s.Resource)));
+      const compare = (action: string, expected: Set<string>) => {
+        const actual = granted(action);
+        const extra = [...actual].filter((arn) => !expected.has(arn));
+        const lacking = [...expected].filter((arn) => !actual.has(arn));
+        if (extra.length > 0)
+          fail(`its role may ${action} on ${extra.join(', ')}, which its definition never calls`);
+        if (lacking.length > 0)
+          fail(`its role may not ${action} on ${lacking.join(', ')}, which its definition calls`);
+      };
+      compare('lambda:InvokeFunction', called);
+      compare('states:StartExecution', started);
+      if (started.size > 0) {
+        const followed = [...granted('states:DescribeExecution')];
+        for (const arn of started) {
+          const executions = `${arn.replace(':stateMachine:', ':execution:')}:*`;
+          if (!followed.includes(executions))
+            fail(
+              `its role cannot follow the executions it nests (states:DescribeExecution on ${executions})`,
+            );
         }
       }
     }
@@ -548,7 +640,7 @@ function roleStatements(resources: SynthResource[], role: SynthResource): Policy
 export const sandboxTaskRoleRule: Rule = {
   id: 'sandbox-task-role-run-scoped',
   description:
-    'The sandbox task role has no s3:, dynamodb: or bedrock: action (data goes through the run grant); the sandbox run role scopes its S3 objects and DynamoDB leading keys by the aws:PrincipalTag/run variable and trusts only sessions tagged with a run',
+    'The sandbox task role has no s3:, dynamodb: or bedrock: action (data goes through the run grant); the sandbox run role scopes its S3 objects and DynamoDB leading keys by the aws:PrincipalTag/run variable (on the records table: the named delivery kinds) and trusts only sessions tagged with a run',
   check(resources) {
     const violations: Violation[] = [];
     const fail = (r: SynthResource | string, message: string) =>
@@ -578,6 +670,11 @@ export const sandboxTaskRoleRule: Rule = {
       fail('(app)', 'no sandbox run role (SandboxRunRole) found to check');
       return violations;
     }
+    const recordsTables = new Set(
+      ofType(resources, 'aws:dynamodb/table:Table')
+        .filter((t) => /records/i.test(String(t.inputs.name ?? t.name)))
+        .map((t) => String(t.state.arn)),
+    );
     for (const statement of roleStatements(resources, runRole)) {
       const actions = list(statement.Action);
       const where = statement.Sid ? `statement ${statement.Sid}` : 'a statement';
@@ -590,11 +687,16 @@ export const sandboxTaskRoleRule: Rule = {
       if (dynamo.length > 0) {
         const leading = list(statement.Condition?.['ForAllValues:StringEquals']?.['dynamodb:LeadingKeys']);
         const scoped = leading.length > 0 && leading.every((key) => key === PRINCIPAL_RUN);
+        // The records table is keyed by kind: writes there must name only the delivery kinds the task keeps.
+        const namedKinds =
+          leading.length > 0 &&
+          leading.every((key) => SANDBOX_WRITABLE_RECORD_KINDS.includes(key)) &&
+          list(statement.Resource).every((arn) => recordsTables.has(arn));
         const writes = dynamo.filter((a) => !DYNAMODB_READS.includes(a));
-        if (!scoped && writes.length > 0)
+        if (!scoped && !namedKinds && writes.length > 0)
           fail(
             runRole,
-            `${where} allows ${writes.join(', ')} without a dynamodb:LeadingKeys condition on ${PRINCIPAL_RUN}`,
+            `${where} allows ${writes.join(', ')} without a dynamodb:LeadingKeys condition on ${PRINCIPAL_RUN} (or, on the records table, on the kinds ${SANDBOX_WRITABLE_RECORD_KINDS.join(', ')})`,
           );
       }
     }
@@ -628,6 +730,7 @@ export const rules: readonly Rule[] = [
   tableProtectionRule,
   logRetentionRule,
   stateMachineRule,
+  stateMachineRoleRule,
   sandboxTaskRoleRule,
 ];
 

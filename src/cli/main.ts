@@ -6,6 +6,8 @@ import { priceRecordedRun, renderRunCost } from '../cost/index.js';
 import { GantryError } from '../domain/errors.js';
 import { RunState } from '../domain/run.js';
 import { runEvalCommand } from '../eval/index.js';
+import { renderHealth } from '../health/index.js';
+import { alarmSignalFromEvent } from '../incidents/alarm-signal.js';
 import { requestFromGitHubIssueOpened } from '../intake/github-issue.js';
 import { parseRequestFile } from '../intake/request-file.js';
 import { type GantryOptions, openGantry, policiesDir, type RunOutcome } from '../local/runtime.js';
@@ -29,6 +31,10 @@ async function withGantry<T>(
   work: (gantry: Awaited<ReturnType<typeof openGantry>>) => Promise<T>,
 ): Promise<T> {
   const gantry = await openGantry({ home: (program.opts() as GlobalOptions).home, ...options });
+  // The services the embedded deployer runs are this process's children: an interrupted command exits
+  // through the 'exit' handlers that stop them, instead of leaving them behind.
+  process.once('SIGINT', () => process.exit(130));
+  process.once('SIGTERM', () => process.exit(143));
   try {
     return await work(gantry);
   } finally {
@@ -65,6 +71,7 @@ function report(outcome: RunOutcome, json: boolean): void {
     rejected: 2,
     failed: 1,
     aborted: 1,
+    rolled_back: 3,
     received: 1,
     running: 1,
   }[outcome.state];
@@ -389,6 +396,78 @@ program
     process.stdout.write(
       options.json ? `${JSON.stringify(context, null, 2)}\n` : `${renderRepositoryMap(context)}\n`,
     );
+  });
+
+program
+  .command('health')
+  .description(
+    'health routine: default-branch checks, error rates, open approvals, stuck runs and services down; files a request for each problem a change can fix',
+  )
+  .option(
+    '--observe <seconds>',
+    'measure each live production service under its traffic mix for this long',
+    '2',
+  )
+  .option('--no-file', 'report only; file no requests')
+  .option('--json', 'print JSON')
+  .action(async (options: { observe: string; file: boolean; json?: boolean }) => {
+    const seconds = Number(options.observe);
+    if (!Number.isFinite(seconds) || seconds < 0) {
+      throw new InvalidArgumentError(`--observe takes a number of seconds, got "${options.observe}"`);
+    }
+    const { report, filed, stopped } = await withGantry({}, (g) =>
+      g.health({ observeMs: seconds * 1000, file: options.file }),
+    );
+    if (options.json)
+      return void process.stdout.write(`${JSON.stringify({ report, filed, stopped }, null, 2)}\n`);
+    process.stdout.write(renderHealth(report));
+    if (stopped.length > 0) {
+      process.stdout.write(
+        `\nNot running (stopped with the Gantry process that ran them; they run while Gantry runs):\n${stopped.map((s) => `  ${s}`).join('\n')}\n`,
+      );
+    }
+    for (const f of filed)
+      process.stdout.write(`filed ${f.requestId}: ${f.file} (run it with \`gantry run ${f.file}\`)\n`);
+    process.exitCode = report.status === 'ok' ? 0 : 4;
+  });
+
+program
+  .command('incidents')
+  .description(
+    'incidents: deployments that hurt production, traced to their pull request and run, and their rollback',
+  )
+  .option('--json', 'print JSON')
+  .action(async (options: { json?: boolean }) => {
+    const incidents = await withGantry({}, (g) => g.incidents());
+    if (options.json) return void process.stdout.write(`${JSON.stringify(incidents, null, 2)}\n`);
+    if (incidents.length === 0) return void process.stdout.write('no incidents\n');
+    for (const i of incidents) {
+      process.stdout.write(
+        `${i.id} ${i.status.toUpperCase()} ${i.service} ${i.environment} (${i.source}, ${i.detectedAt}): ${i.summary}\n` +
+          `  commit ${i.commit.slice(0, 12)}${i.pullRequest === undefined ? '' : `, pull request #${i.pullRequest}`}, run ${i.offendingRun}` +
+          `${i.rollbackRun ? `, rollback run ${i.rollbackRun}` : ''}${i.revertPullRequest ? `, revert #${i.revertPullRequest}` : ''}${i.fixRequest ? `, fix-forward request ${i.fixRequest}` : ''}${i.note ? `\n  ${i.note}` : ''}\n`,
+      );
+    }
+  });
+
+program
+  .command('alarm')
+  .description(
+    'route a CloudWatch "Alarm State Change" event (JSON file) as the AWS alarm router does: incident and rollback',
+  )
+  .argument('<event>', 'the alarm event as JSON; detail.alarmName is <service>-<environment>-<metric>')
+  .option('--json', 'print the outcome as JSON, no progress')
+  .action(async (file: string, options: { json?: boolean }) => {
+    const signal = alarmSignalFromEvent(parseJson(await readFile(resolve(file), 'utf8'), file), file);
+    const routed = await withGantry(
+      { onEvent: options.json ? undefined : progressPrinter(process.stderr) },
+      (g) => g.handleAlarm(signal),
+    );
+    if (options.json) return void process.stdout.write(`${JSON.stringify(routed, null, 2)}\n`);
+    process.stdout.write(
+      `incident ${routed.incident.id}: ${routed.incident.status}${routed.incident.note ? ` — ${routed.incident.note}` : ''}\n`,
+    );
+    if (routed.rollback) report(routed.rollback, false);
   });
 
 function parseJson(text: string, file: string): unknown {

@@ -56,6 +56,39 @@ export function describeEvent(event: RunEvent): string {
         : `diff scope check passed (${event.data.checks.length} constraints checked)`;
     case 'guard.tripped':
       return `GUARD ${event.data.guard}: ${event.data.reason}`;
+    case 'review.completed':
+      return `review: ${event.data.findings} finding(s), ${event.data.blockers} blocker(s)${event.data.model === 'unavailable' ? ` (model review unavailable: ${event.data.modelReason ?? 'no reason'})` : ''}`;
+    case 'merge.decided':
+      return `merge ${event.data.mode}: ${event.data.reason}`;
+    case 'merge.queued':
+      return `merge queue: pull request #${event.data.pullRequest} queued`;
+    case 'pr.merged':
+      return `pull request #${event.data.number} merged as ${event.data.mergeCommit.slice(0, 12)} (tested on ${event.data.base.slice(0, 12)}, ${event.data.testRuns} test run(s))`;
+    case 'merge.ejected':
+      return `merge queue ejected #${event.data.number}: ${event.data.reason}`;
+    case 'release.prepared':
+      return `release packet for ${event.data.commit.slice(0, 12)}: ${event.data.ready ? 'ready' : `NOT ready (${event.data.blockers.join('; ')})`}`;
+    case 'deploy.staged':
+      return `staging ${event.data.deploymentId}: smoke checks ${event.data.passed ? 'passed' : 'FAILED'} (${event.data.checks.length})`;
+    case 'deploy.step': {
+      const c = event.data.canary;
+      const b = event.data.baseline;
+      return `production ${event.data.trafficPercent}%: ${event.data.verdict.toUpperCase()} — canary ${(c.errorRate * 100).toFixed(1)}% errors, p95 ${c.latencyP95Ms.toFixed(0)} ms (${c.requests} req) vs baseline ${(b.errorRate * 100).toFixed(1)}%, p95 ${b.latencyP95Ms.toFixed(0)} ms${event.data.reasons.length ? `: ${event.data.reasons.join('; ')}` : ''}`;
+    }
+    case 'deploy.finished':
+      return `${event.data.environment} ${event.data.outcome}: ${event.data.reason}`;
+    case 'observation.completed':
+      return `${event.data.purpose === 'recovery' ? 'recovery check' : 'observation'} of ${event.data.service}: ${event.data.healthy ? 'healthy' : `ALARM (${event.data.alarms.map((a) => `${a.metric} ${a.value} > ${a.threshold}`).join(', ')})`}, ${(event.data.stats.errorRate * 100).toFixed(1)}% errors, p95 ${event.data.stats.latencyP95Ms.toFixed(0)} ms`;
+    case 'incident.opened':
+      return `INCIDENT ${event.data.incidentId} (${event.data.source}): ${event.data.summary}`;
+    case 'rollback.started':
+      return `rollback run ${event.data.rollbackRun} started for incident ${event.data.incidentId}`;
+    case 'rollback.finished':
+      return `rollback ${event.data.outcome}: ${event.data.reason}`;
+    case 'revert.prepared':
+      return `revert of ${event.data.revertOf.slice(0, 12)} ${event.data.clean ? 'prepared' : 'NOT clean'}: ${event.data.reason}`;
+    case 'request.filed':
+      return `request filed: "${event.data.title}" (${event.data.requestId})`;
     case 'kill-switch.changed':
       return `kill switch ${event.data.scope}${event.data.target ? ` ${event.data.target}` : ''} ${event.data.engaged ? 'ENGAGED' : 'released'} by ${event.data.by}: ${event.data.reason}`;
   }
@@ -64,7 +97,12 @@ export function describeEvent(event: RunEvent): string {
 type Style = Parameters<typeof styleText>[0];
 
 function styleOf(event: RunEvent): Style {
-  if (event.type === 'tool.denied' || event.type === 'request.rejected' || event.type === 'guard.tripped')
+  if (
+    event.type === 'tool.denied' ||
+    event.type === 'request.rejected' ||
+    event.type === 'guard.tripped' ||
+    event.type === 'incident.opened'
+  )
     return 'red';
   if (event.type === 'run.state')
     return event.data.state === 'completed' ? 'green' : event.data.state === 'failed' ? 'red' : 'cyan';

@@ -83,10 +83,10 @@ describe('the billing example priced on AWS', () => {
     for (const state of recorded) expect(cost.statePath).toContain(state);
   });
 
-  it('runs the six workspace steps as sandbox tasks, each billed at least a minute', () => {
+  it('runs the seven workspace steps as sandbox tasks, each billed at least a minute', () => {
     const vcpu = cost.items.find((i) => i.item.startsWith('Fargate vCPU'));
-    expect(vcpu?.basis).toMatch(/^6 sandbox tasks/);
-    expect(vcpu?.quantity).toBeGreaterThanOrEqual(6 * 60 * prices.fargate.sandboxTask.vcpu);
+    expect(vcpu?.basis).toMatch(/^7 sandbox tasks/);
+    expect(vcpu?.quantity).toBeGreaterThanOrEqual(7 * 60 * prices.fargate.sandboxTask.vcpu);
   });
 
   it('matches the figures docs/cost.md quotes', async () => {

@@ -1,20 +1,37 @@
 import type { RunEvent } from '../domain/events.js';
 import type { RunState } from '../domain/run.js';
 import type { State, StateMachineDefinition, TaskState } from '../workflows/asl.js';
-import { issueResolverSteps } from '../workflows/issue-resolver.js';
+import { buildIssueResolver, issueResolverSteps, workspaceSteps } from '../workflows/issue-resolver.js';
+import { buildRollback } from '../workflows/rollback.js';
 
 /**
  * Steps that run in the sandbox's Fargate task on AWS (docs/aws.md): they need the run's workspace and
  * run the repository's code. The rest run as Lambda functions.
  */
-export const sandboxSteps: ReadonlySet<string> = new Set([
-  'mapRepository',
-  'reproduce',
-  'patch',
-  'verify',
-  'assembleEvidence',
-  'openPullRequest',
-]);
+export const sandboxSteps: ReadonlySet<string> = new Set(workspaceSteps);
+
+/**
+ * A Task that starts another state machine's execution (`states:startExecution`, the nested rollback):
+ * one state transition of this execution, no Lambda or task of its own. The child run has its own log
+ * and is priced on its own.
+ */
+const isNestedExecution = (state: TaskState) =>
+  state.Resource.startsWith('arn:aws:states:::states:startExecution');
+
+/**
+ * The workflow a run executes, as the runtimes choose it: a rollback run (capability `rollback`, for an
+ * incident) runs the rollback workflow, every other run the issue resolver.
+ *
+ * @example
+ * const path = walkExecution(workflowDefinitionFor(events), events);
+ */
+export function workflowDefinitionFor(events: readonly RunEvent[]): StateMachineDefinition {
+  const received = events.find((e) => e.type === 'request.received');
+  const request = received?.type === 'request.received' ? received.data.request : undefined;
+  return request?.capability === 'rollback' && request.sourceRef?.startsWith('incident:')
+    ? buildRollback()
+    : buildIssueResolver();
+}
 
 /** Where a Task state's step runs on AWS, and whether Step Functions waits for a task token. */
 export type TaskCompute = 'lambda' | 'token' | 'fargate';
@@ -49,13 +66,17 @@ const terminalTypeOf: Partial<Record<RunState, { type: 'Succeed' | 'Fail'; name:
   rejected: { type: 'Succeed', name: 'Rejected' },
   failed: { type: 'Fail', name: 'Failed' },
   aborted: { type: 'Fail', name: 'Failed' },
+  rolled_back: { type: 'Succeed', name: 'RolledBack' },
 };
 
 /**
- * The step a Task state calls, and where it runs; `undefined` for a resource that is no Gantry step.
- * Lambda functions are named `<prefix>-<step>`; a sandbox task names its step in its container environment.
+ * The step a Task state calls, and where it runs; `undefined` for a resource that is no Gantry step (a
+ * nested execution included: it is priced as the state transition it is). Lambda functions are named
+ * `<prefix>-<step>`, and a step this module does not know is priced as a Lambda; a sandbox task names its
+ * step in its container environment.
  */
 export function taskTargetOf(state: TaskState): { step: string; compute: TaskCompute } | undefined {
+  if (isNestedExecution(state)) return undefined;
   if (state.Resource.includes(':ecs:runTask')) {
     const overrides = (
       state.Parameters as { Overrides?: { ContainerOverrides?: { Environment?: unknown[] }[] } }
@@ -104,6 +125,7 @@ export function walkExecution(
 ): ExecutionPath {
   const recorded = recordedSteps(events);
   const journaledSteps = new Set(recorded.map((r) => r.step));
+  const journaledStates = new Set(recorded.map((r) => r.state));
   const states: VisitedState[] = [];
   const notes: string[] = [];
   let cursor: string | undefined;
@@ -128,6 +150,8 @@ export function walkExecution(
     if (!state) return 'none';
     if (state.Type === 'Choice' || state.Type === 'Pass') return 'all';
     if (state.Type !== 'Task') return 'none';
+    // A nested execution journals nothing in this run's log; when it fails, its Catch leads on as well.
+    if (isNestedExecution(state)) return journaledStates.has(name) ? 'catch' : 'all';
     const target = taskTargetOf(state);
     return target !== undefined && !journaledSteps.has(target.step) ? 'all' : 'catch';
   };

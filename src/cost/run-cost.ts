@@ -2,9 +2,8 @@ import type { RunEvent } from '../domain/events.js';
 import { projectRunSummary } from '../evidence/run-projection.js';
 import { costOf, type PriceTable } from '../policy/budgets.js';
 import type { StateMachineDefinition } from '../workflows/asl.js';
-import { buildIssueResolver } from '../workflows/issue-resolver.js';
 import { type AwsPrices, lambdaMemoryMb } from './aws-prices.js';
-import { type VisitedState, walkExecution } from './execution-path.js';
+import { type VisitedState, walkExecution, workflowDefinitionFor } from './execution-path.js';
 
 /** One priced quantity: `cost` is `quantity × unitPrice` in USD; `basis` says how the quantity was found. */
 export interface CostLineItem {
@@ -84,7 +83,7 @@ export function priceRun(
     bytesPerModelToken: 4,
     ...options,
   };
-  const path = walkExecution(settings.definition ?? buildIssueResolver(), events);
+  const path = walkExecution(settings.definition ?? workflowDefinitionFor(events), events);
   const sizes = new Map(events.map((e) => [e.seq, eventBytes(e)] as const));
   const tasks = path.states.flatMap((s) => (s.task ? [{ ...s, task: s.task }] : []));
   let lastRecordSeq = events[0]?.seq ?? 0;

@@ -7,6 +7,15 @@ import { Actor, RunState } from './run.js';
 
 const Sha256 = z.string().regex(/^[a-f0-9]{64}$/, 'a sha256 hex digest');
 
+/** Traffic figures of one measurement window. */
+const WindowStats = z.strictObject({
+  requests: z.number().int(),
+  errors: z.number().int(),
+  errorRate: z.number(),
+  latencyP50Ms: z.number(),
+  latencyP95Ms: z.number(),
+});
+
 /** Each event type with the data it carries. Artifacts are referred to by hash, never inlined when large. */
 export const runEventData = {
   'request.received': z.strictObject({ request: EngineeringRequest, raw: Sha256 }),
@@ -136,6 +145,106 @@ export const runEventData = {
     engaged: z.boolean(),
     by: z.string(),
     reason: z.string(),
+  }),
+  /** The review of the pull request: findings stored by hash, counts inline. */
+  'review.completed': z.strictObject({
+    artifact: Sha256,
+    findings: z.number().int(),
+    blockers: z.number().int(),
+    bySeverity: z.record(z.string(), z.number().int()),
+    model: z.enum(['ran', 'unavailable']),
+    modelReason: z.string().optional(),
+  }),
+  /** Whether and how the change may merge, rule by rule. */
+  'merge.decided': z.strictObject({
+    mode: z.enum(['automatic', 'approval', 'handoff', 'refused']),
+    rules: z.array(z.strictObject({ rule: z.string(), passed: z.boolean(), detail: z.string() })),
+    reason: z.string(),
+  }),
+  'merge.queued': z.strictObject({ pullRequest: z.number().int(), repository: z.string() }),
+  'pr.merged': z.strictObject({
+    number: z.number().int(),
+    mergeCommit: z.string(),
+    base: z.string(),
+    testRuns: z.number().int(),
+    batches: z.array(z.string()),
+  }),
+  'merge.ejected': z.strictObject({ number: z.number().int(), reason: z.string() }),
+  'release.prepared': z.strictObject({
+    json: Sha256,
+    markdown: Sha256,
+    commit: z.string(),
+    ready: z.boolean(),
+    blockers: z.array(z.string()),
+  }),
+  'deploy.staged': z.strictObject({
+    deploymentId: z.string(),
+    commit: z.string(),
+    passed: z.boolean(),
+    checks: z.array(z.strictObject({ name: z.string(), passed: z.boolean(), detail: z.string() })),
+  }),
+  /** One analysis of a progressive rollout step (figures for canary and baseline). */
+  'deploy.step': z.strictObject({
+    step: z.number().int(),
+    trafficPercent: z.number(),
+    attempt: z.number().int(),
+    verdict: z.enum(['promote', 'pause', 'abort']),
+    canary: WindowStats,
+    baseline: WindowStats,
+    reasons: z.array(z.string()),
+  }),
+  'deploy.finished': z.strictObject({
+    environment: z.enum(['staging', 'production']),
+    outcome: z.enum(['promoted', 'aborted', 'redeployed']),
+    deploymentId: z.string(),
+    previousDeploymentId: z.string().optional(),
+    commit: z.string(),
+    reason: z.string(),
+    detectedAt: z.string().datetime().optional(),
+  }),
+  'observation.completed': z.strictObject({
+    service: z.string(),
+    healthy: z.boolean(),
+    stats: WindowStats,
+    alarms: z.array(
+      z.strictObject({ alarm: z.string(), metric: z.string(), value: z.number(), threshold: z.number() }),
+    ),
+    purpose: z.enum(['observe', 'recovery']),
+  }),
+  /** A deployment hurt production: traced to its deployment, pull request and run. */
+  'incident.opened': z.strictObject({
+    incidentId: z.string(),
+    source: z.enum(['analysis', 'alarm']),
+    service: z.string(),
+    deploymentId: z.string(),
+    commit: z.string(),
+    pullRequest: z.number().int().optional(),
+    offendingRun: z.string(),
+    detectedAt: z.string().datetime(),
+    summary: z.string(),
+  }),
+  'rollback.started': z.strictObject({ incidentId: z.string(), rollbackRun: z.string() }),
+  'rollback.finished': z.strictObject({
+    incidentId: z.string(),
+    rollbackRun: z.string(),
+    outcome: z.enum(['recovered', 'needs-human']),
+    reason: z.string(),
+  }),
+  'revert.prepared': z.strictObject({
+    revertOf: z.string(),
+    branch: z.string(),
+    commit: z.string(),
+    files: z.array(z.string()),
+    clean: z.boolean(),
+    reason: z.string(),
+  }),
+  /** A new engineering request filed by Gantry (fix forward, health attention). */
+  'request.filed': z.strictObject({
+    requestId: z.string(),
+    title: z.string(),
+    artifact: Sha256,
+    reason: z.string(),
+    incidentId: z.string().optional(),
   }),
   'run.state': z.strictObject({ state: RunState, reason: z.string().optional() }),
 } as const;

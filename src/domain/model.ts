@@ -37,6 +37,12 @@ export const ModelRequest = z.strictObject({
   messages: z.array(ModelMessage).min(1),
   tools: z.array(ToolSpec),
   maxTokens: z.number().int().positive().default(4096),
+  /**
+   * Which conversation of a run the request belongs to: `agent` (the coding loop, the default when
+   * absent) or `review` (the pull request review). Only the cassette reads it, to replay each
+   * conversation's own turns; live adapters ignore it and never send it to the provider.
+   */
+  conversation: z.string().min(1).optional(),
 });
 export type ModelRequest = z.infer<typeof ModelRequest>;
 

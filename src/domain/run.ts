@@ -8,6 +8,8 @@ export const RunState = z.enum([
   'rejected',
   'failed',
   'aborted',
+  /** The change reached production, hurt it, and Gantry reverted and redeployed it. */
+  'rolled_back',
 ]);
 export type RunState = z.infer<typeof RunState>;
 
@@ -16,6 +18,7 @@ export const terminalRunStates: ReadonlySet<RunState> = new Set([
   'rejected',
   'failed',
   'aborted',
+  'rolled_back',
 ]);
 
 /** Who did something: a person, the agent (with its version), a workflow step, or the runtime. */

@@ -3,8 +3,10 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { ForgeError, InvalidInputError } from '../domain/errors.js';
 import { RepositoryRef } from '../domain/request.js';
-import type { Forge, PullRequest } from '../ports/forge.js';
+import type { DefaultBranchCommit, Forge, PullRequest } from '../ports/forge.js';
 import { GANTRY_BRANCH_PREFIX } from './branch-name.js';
+import { CommentRecords, type PullRequestComment } from './comment-records.js';
+import { ForgeConflictError } from './forge-conflict-error.js';
 import { AGENT_IDENTITY, FORGE_IDENTITY, GitRunner, IMPORT_IDENTITY } from './git-command.js';
 import { PullRequestRecords, pullHeadRef } from './pull-request-records.js';
 
@@ -30,6 +32,9 @@ while read -r old new ref; do
     "$default_ref")
       echo "gantry forge: pushing to the default branch ($ref) is refused; push a ${GANTRY_BRANCH_PREFIX}* branch and open a pull request" >&2
       status=1 ;;
+    refs/gantry/queue/*)
+      # The merge queue's tested commits; only the forge's advanceDefaultBranch moves the default branch to one.
+      ;;
     refs/pull/*|refs/gantry/*)
       echo "gantry forge: $ref is written by the forge only" >&2
       status=1 ;;
@@ -246,6 +251,243 @@ export class LocalForge implements Forge {
     return new PullRequestRecords(this.git, gitDir).list();
   }
 
+  async defaultHead(repository: string): Promise<{ branch: string; commit: string }> {
+    const gitDir = await this.requireRepository(repository);
+    const { defaultBranch, head } = await this.describe(validRepositoryName(repository), gitDir);
+    return { branch: defaultBranch, commit: head };
+  }
+
+  async advanceDefaultBranch(
+    repository: string,
+    change: { from: string; to: string; pullRequests: number[]; mergedBy: string },
+  ): Promise<void> {
+    const gitDir = await this.requireRepository(repository);
+    const from = requireCommitId(change.from, 'from');
+    const to = requireCommitId(change.to, 'to');
+    if (!(await this.resolves(gitDir, to))) {
+      throw new ForgeError(`${repository} has no commit ${to} to move the default branch to`, {
+        input: to,
+        hint: 'push the tested commit with pushQueueCommit first',
+      });
+    }
+    if (!(await this.isAncestor(gitDir, from, to))) {
+      throw new ForgeError(
+        `${to} does not contain ${from}, so moving the default branch there would drop history`,
+        {
+          input: to,
+          hint: 'build the commit on top of the current default head (defaultHead) and test it again',
+        },
+      );
+    }
+    const records = new PullRequestRecords(this.git, gitDir);
+    const pulls = await records.list();
+    for (const number of change.pullRequests) {
+      const pull = pulls.find((record) => record.number === number);
+      const mergedHere = pull?.state === 'merged' && pull.mergeCommit === to;
+      if (!pull || (pull.state !== 'open' && !mergedHere)) {
+        throw new ForgeError(
+          `pull request #${number} of ${repository} is ${pull ? pull.state : 'missing'}, so it cannot be merged`,
+          {
+            input: String(number),
+            hint: 'take it out of the change; only open pull requests are merged',
+          },
+        );
+      }
+      if (!(await this.isAncestor(gitDir, pull.head, to))) {
+        throw new ForgeError(`${to} does not contain the head ${pull.head} of pull request #${number}`, {
+          input: String(number),
+          hint: 'merge the pull request head into the commit before advancing the default branch',
+        });
+      }
+    }
+    const branch = await this.defaultBranchOf(gitDir);
+    const ref = `refs/heads/${branch}`;
+    const current = await this.resolves(gitDir, ref);
+    // Already at `to`: an earlier call moved the branch and stopped before the records; finish them.
+    if (current !== to) {
+      const names = change.pullRequests.map((number) => `#${number}`).join(', ');
+      const moved = await this.git.run([
+        '--git-dir',
+        gitDir,
+        'update-ref',
+        '-m',
+        `merge ${names || 'commit'} by ${change.mergedBy}`,
+        ref,
+        to,
+        from,
+      ]);
+      if (!moved.ok) {
+        const now = await this.resolves(gitDir, ref);
+        throw new ForgeConflictError(
+          `the default branch ${branch} of ${repository} is at ${now ?? 'nothing'}, not at ${from}: another change merged first`,
+          {
+            input: from,
+            current: now,
+            hint: 'test the change again on top of the new default head and retry',
+          },
+        );
+      }
+    }
+    const mergedAt = this.now().toISOString();
+    await records.change((latest) => {
+      const updates = latest
+        .filter((record) => change.pullRequests.includes(record.number) && record.state === 'open')
+        .map(
+          (record): PullRequest => ({
+            ...record,
+            state: 'merged',
+            mergeCommit: to,
+            mergedAt,
+            mergedBy: change.mergedBy,
+          }),
+        );
+      if (updates.length === 0) return { result: undefined };
+      return {
+        result: undefined,
+        write: updates,
+        message: `Merge pull requests ${updates.map((record) => `#${record.number}`).join(', ')} as ${to}`,
+      };
+    });
+  }
+
+  async pushQueueCommit(repository: string, dir: string, name: string): Promise<string> {
+    const gitDir = await this.requireRepository(repository);
+    const ref = `refs/gantry/queue/${name}`;
+    if (!QUEUE_NAME.test(name) || !(await this.git.run(['check-ref-format', ref])).ok) {
+      throw new ForgeError(`"${name}" is not a valid merge queue ref name`, {
+        input: name,
+        hint: 'use letters, digits, dot, dash and underscore, starting with a letter or digit',
+      });
+    }
+    const workspace = { cwd: dir, config: { 'core.hooksPath': '/dev/null', 'core.fsmonitor': 'false' } };
+    const head = await this.git.run(['rev-parse', '--verify', '--quiet', 'HEAD^{commit}'], workspace);
+    if (!head.ok) {
+      throw new ForgeError(`the workspace ${dir} has no commit checked out to push`, {
+        input: dir,
+        hint: 'check out the tested commit in the workspace first',
+      });
+    }
+    const sha = head.stdout.trim();
+    // Forced: the queue owns its refs, and a retest of one batch may push a new commit under the same name.
+    const push = await this.git.run(['push', '--quiet', '--no-verify', gitDir, `+${sha}:${ref}`], workspace);
+    if (!push.ok) {
+      throw new ForgeError(`the forge refused the push of ${ref} to ${repository}: ${push.stderr.trim()}`, {
+        input: name,
+        hint: 'check that the workspace was cloned from this forge and holds the commit',
+      });
+    }
+    const pushed = await this.resolves(gitDir, ref);
+    if (pushed !== sha) {
+      throw new ForgeError(`after pushing ${ref}, the forge holds ${pushed ?? 'nothing'} instead of ${sha}`, {
+        input: dir,
+        hint: 'push again; if it repeats, check the forge directory for a stale lock',
+      });
+    }
+    return sha;
+  }
+
+  async commentOnPullRequest(repository: string, number: number, body: string): Promise<{ id: string }> {
+    const gitDir = await this.requireRepository(repository);
+    await this.requirePullRequest(repository, gitDir, number);
+    const comment = await new CommentRecords(this.git, gitDir).add({
+      pullRequest: number,
+      body,
+      author: FORGE_IDENTITY.name,
+      createdAt: this.now().toISOString(),
+    });
+    return { id: comment.id };
+  }
+
+  /**
+   * The comments on a pull request, oldest first (the local forge's own reader; not part of the port).
+   *
+   * @example
+   * const comments = await forge.listPullRequestComments('billing-service', 3);
+   */
+  async listPullRequestComments(repository: string, number: number): Promise<PullRequestComment[]> {
+    const gitDir = await this.requireRepository(repository);
+    await this.requirePullRequest(repository, gitDir, number);
+    return new CommentRecords(this.git, gitDir).list(number);
+  }
+
+  async commitsBetween(
+    repository: string,
+    since: string | undefined,
+    until: string,
+  ): Promise<DefaultBranchCommit[]> {
+    const gitDir = await this.requireRepository(repository);
+    const end = await this.requireCommit(repository, gitDir, until);
+    const start = since === undefined ? undefined : await this.requireCommit(repository, gitDir, since);
+    const range = start ? [`${start}..${end}`] : [end];
+    const log = await this.git.output([
+      '--git-dir',
+      gitDir,
+      'log',
+      '--first-parent',
+      '--format=%H%x1f%an%x1f%s',
+      ...range,
+      '--',
+    ]);
+    return log
+      .split('\n')
+      .filter((line) => line.length > 0)
+      .map((line) => {
+        const [commit = '', author = '', subject = ''] = line.split('\x1f');
+        const pullRequest = pullRequestOfSubject(subject);
+        return pullRequest === undefined
+          ? { commit, subject, author }
+          : { commit, subject, author, pullRequest };
+      });
+  }
+
+  async changedFiles(repository: string, base: string, head: string): Promise<string[]> {
+    const gitDir = await this.requireRepository(repository);
+    const from = await this.requireCommit(repository, gitDir, base);
+    const to = await this.requireCommit(repository, gitDir, head);
+    const diff = await this.git.output([
+      '--git-dir',
+      gitDir,
+      'diff',
+      '--name-only',
+      '-z',
+      '--no-renames',
+      from,
+      to,
+      '--',
+    ]);
+    return diff.split('\0').filter((file) => file.length > 0);
+  }
+
+  private async requirePullRequest(repository: string, gitDir: string, number: number): Promise<PullRequest> {
+    const pull =
+      Number.isSafeInteger(number) && number > 0
+        ? await new PullRequestRecords(this.git, gitDir).get(number)
+        : undefined;
+    if (!pull) {
+      throw new ForgeError(`${repository} has no pull request #${number}`, {
+        input: String(number),
+        hint: 'list the pull requests with listPullRequests',
+      });
+    }
+    return pull;
+  }
+
+  private async requireCommit(repository: string, gitDir: string, revision: string): Promise<string> {
+    const commit = revision && !revision.startsWith('-') ? await this.resolves(gitDir, revision) : undefined;
+    if (!commit) {
+      throw new ForgeError(`${repository} has no commit "${revision}"`, {
+        input: revision,
+        hint: 'pass a commit sha or branch of the repository',
+      });
+    }
+    return commit;
+  }
+
+  private async isAncestor(gitDir: string, ancestor: string, descendant: string): Promise<boolean> {
+    return (await this.git.run(['--git-dir', gitDir, 'merge-base', '--is-ancestor', ancestor, descendant]))
+      .ok;
+  }
+
   private repositoryDir(name: string): string {
     return path.join(this.root, `${name}.git`);
   }
@@ -453,6 +695,27 @@ export class LocalForge implements Forge {
       pull.head,
     ]);
   }
+}
+
+/** A merge-queue ref name: one ref component, so it cannot climb out of refs/gantry/queue. */
+const QUEUE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+const COMMIT_ID = /^[0-9a-f]{40,64}$/;
+const MERGE_SUBJECT = /^Merge pull request #(\d+)\b/;
+
+/** The pull request a merge commit names in its subject, as GitHub and the merge queue write it. */
+function pullRequestOfSubject(subject: string): number | undefined {
+  const match = MERGE_SUBJECT.exec(subject);
+  return match ? Number(match[1]) : undefined;
+}
+
+function requireCommitId(value: string, field: string): string {
+  if (!COMMIT_ID.test(value)) {
+    throw new InvalidInputError(`${field} "${value}" is not a full commit id`, {
+      input: field,
+      hint: 'pass the 40-character sha the forge returned (defaultHead, pushQueueCommit)',
+    });
+  }
+  return value;
 }
 
 function validRepositoryName(name: string): string {

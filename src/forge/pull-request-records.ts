@@ -29,12 +29,19 @@ export const PullRequestRecord = z.strictObject({
   state: z.enum(['open', 'merged', 'closed']),
   runId: z.string(),
   createdAt: z.string(),
+  mergeCommit: z
+    .string()
+    .regex(/^[0-9a-f]{40,64}$/)
+    .optional(),
+  mergedAt: z.string().optional(),
+  mergedBy: z.string().optional(),
+  labels: z.array(z.string()).optional(),
 }) satisfies z.ZodType<PullRequest>;
 
-/** What a change to the records decided: a result, and the record to write if any. */
+/** What a change to the records decided: a result, and the record(s) to write if any, in one commit. */
 export type RecordsDecision<T> =
   | { result: T; write?: undefined }
-  | { result: T; write: PullRequest; message: string };
+  | { result: T; write: PullRequest | PullRequest[]; message: string };
 
 /** Two writers racing for the ref retry; this many failed swaps in a row means something else is wrong. */
 const MAX_SWAP_ATTEMPTS = 60;
@@ -114,13 +121,23 @@ export class PullRequestRecords {
     return records.sort((a, b) => a.number - b.number);
   }
 
-  private async commitRecord(tip: string | undefined, record: PullRequest, message: string): Promise<string> {
-    const fileName = `${record.number}.json`;
-    const blob = await this.git.output(this.inRepo('hash-object', '-w', '--stdin'), {
-      input: `${JSON.stringify(PullRequestRecord.parse(record), null, 2)}\n`,
-    });
-    const kept = tip ? (await this.treeEntries(tip)).filter((entry) => entry.name !== fileName) : [];
-    const lines = [...kept.map((entry) => entry.line), `100644 blob ${blob}\t${fileName}`];
+  private async commitRecord(
+    tip: string | undefined,
+    write: PullRequest | PullRequest[],
+    message: string,
+  ): Promise<string> {
+    const written: string[] = [];
+    const names = new Set<string>();
+    for (const record of Array.isArray(write) ? write : [write]) {
+      const fileName = `${record.number}.json`;
+      const blob = await this.git.output(this.inRepo('hash-object', '-w', '--stdin'), {
+        input: `${JSON.stringify(PullRequestRecord.parse(record), null, 2)}\n`,
+      });
+      names.add(fileName);
+      written.push(`100644 blob ${blob}\t${fileName}`);
+    }
+    const kept = tip ? (await this.treeEntries(tip)).filter((entry) => !names.has(entry.name)) : [];
+    const lines = [...kept.map((entry) => entry.line), ...written];
     const tree = await this.git.output(this.inRepo('mktree'), { input: `${lines.join('\n')}\n` });
     const parent = tip ? ['-p', tip] : [];
     return this.git.output(this.inRepo('commit-tree', tree, ...parent, '-m', message));

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ulid } from 'ulid';
+import { stringify as stringifyYaml } from 'yaml';
 import {
   DynamoEventLog,
   defaultTableNames,
@@ -19,19 +20,42 @@ import {
   RecordStoreLinkLedger,
   SIGNING_KEY_FILE,
 } from '../approvals/signed-links.js';
+import { LocalDeployer } from '../deploy/local-deployer.js';
+import { loadServiceSpecs, type ServiceSpec } from '../deploy/service-spec.js';
 import { GantryError, InvalidInputError } from '../domain/errors.js';
 import type { RunEvent } from '../domain/events.js';
 import type { EngineeringRequest } from '../domain/request.js';
 import { type RunState, type RunSummary, terminalRunStates } from '../domain/run.js';
 import { type ReplayReport, replayRun } from '../evidence/replay.js';
 import { LocalForge } from '../forge/local-forge.js';
-import { redactRequest, SecretRedactor } from '../gateway/redact.js';
+import { MergeQueue } from '../forge/merge-queue.js';
+import { SecretRedactor } from '../gateway/redact.js';
+import {
+  assessHealth,
+  attentionRequestId,
+  attentionRequests,
+  type HealthInput,
+  type HealthReport,
+} from '../health/index.js';
+import {
+  INCIDENT_KIND,
+  type Incident,
+  listIncidents,
+  requireIncident,
+  saveIncident,
+} from '../incidents/incidents.js';
 import { loadPriceTable, type RunBudget } from '../policy/budgets.js';
 import { loadCapabilities } from '../policy/capabilities.js';
 import { CedarPolicyEngine } from '../policy/cedar-engine.js';
-import { type KillSwitchScope, listKillSwitches, setKillSwitch } from '../policy/kill-switch.js';
+import {
+  CONTROL_PLANE_LOG,
+  type KillSwitchScope,
+  listKillSwitches,
+  setKillSwitch,
+} from '../policy/kill-switch.js';
 import { runPolicyTable } from '../policy/policy-table.js';
 import { loadRiskRules } from '../policy/risk-rules.js';
+import type { AlarmSignal } from '../ports/deployer.js';
 import type { ModelPort } from '../ports/model.js';
 import type { Sandbox } from '../ports/sandbox.js';
 import { createSandbox } from '../sandbox/create-sandbox.js';
@@ -40,20 +64,41 @@ import { assembleEvidence } from '../steps/assemble-evidence.js';
 import { checkRequest } from '../steps/check-request.js';
 import { classifyRisk } from '../steps/classify-risk.js';
 import { createPlan } from '../steps/create-plan.js';
+import { decideMerge } from '../steps/decide-merge.js';
+import { deployStaging } from '../steps/deploy-staging.js';
 import { finishRun } from '../steps/finish-run.js';
 import { grantSandbox } from '../steps/grant-sandbox.js';
 import { loadStepResult } from '../steps/load-step-result.js';
 import { mapRepository } from '../steps/map-repository.js';
+import { mergeChange } from '../steps/merge-change.js';
 import { openPullRequest } from '../steps/open-pull-request.js';
 import { patch } from '../steps/patch.js';
+import { prepareRelease } from '../steps/prepare-release.js';
+import { recordNewRun } from '../steps/record-request.js';
 import { reproduce } from '../steps/reproduce.js';
 import { requestApproval } from '../steps/request-approval.js';
+import { reviewPullRequest } from '../steps/review-pull-request.js';
+import { observeProduction, rollOutProduction } from '../steps/roll-out-production.js';
+import {
+  confirmRecovery,
+  escalateRollback,
+  fileFixForward,
+  finishRollback,
+  openRevertPullRequest,
+  redeploy,
+  revertChange,
+  rollbackRequestFor,
+  rollbackRunIdFor,
+  startRollback,
+} from '../steps/rollback-run.js';
 import { forgetJournals, journalFor, refreshSummary } from '../steps/run-context.js';
 import { assertRunMayContinue } from '../steps/run-guard.js';
-import type { StepDeps, StepSettings } from '../steps/step-deps.js';
+import type { RunRef, StepDeps, StepSettings } from '../steps/step-deps.js';
 import { verify } from '../steps/verify.js';
+import type { StateMachineDefinition } from '../workflows/asl.js';
 import { buildIssueResolver, type IssueResolverStep } from '../workflows/issue-resolver.js';
 import { executeLocally, type StepHandler } from '../workflows/local-executor.js';
+import { buildRollback } from '../workflows/rollback.js';
 import { type LocalEngines, startLocalEngines } from './engines.js';
 import { lockHome } from './home-lock.js';
 import { policyVersionOf } from './policy-version.js';
@@ -108,6 +153,7 @@ export interface RunOutcome {
  */
 export class Gantry {
   private sandbox: Sandbox | undefined;
+  private mergeQueue: MergeQueue | undefined;
   private readonly models = new Map<string, ModelPort>();
 
   private constructor(
@@ -118,7 +164,18 @@ export class Gantry {
     private readonly base: Omit<StepDeps, 'model' | 'sandbox'>,
     private readonly unlock: () => Promise<void>,
     private readonly instrument: GantryOptions['instrument'] = {},
+    private readonly delivery?: {
+      deployer: LocalDeployer;
+      services: Map<string, ServiceSpec>;
+      requestsDir: string;
+      queueDir: string;
+    },
   ) {}
+
+  /** The embedded deployer: the services it runs live as long as this process. */
+  get deployer(): LocalDeployer | undefined {
+    return this.delivery?.deployer;
+  }
 
   static async open(options: GantryOptions = {}): Promise<Gantry> {
     const home = resolve(options.home ?? process.env.GANTRY_HOME ?? '.gantry');
@@ -148,6 +205,13 @@ export class Gantry {
         ...options.settings,
       };
       await mkdir(settings.workspacesDir, { recursive: true });
+      const services = await loadServicesIfAny(join(policies, 'services'));
+      const deployer = new LocalDeployer({
+        forge,
+        records: log,
+        specs: services,
+        root: join(home, 'deploy'),
+      });
       const base = {
         log,
         records: log,
@@ -170,7 +234,13 @@ export class Gantry {
         now: options.now ?? (() => new Date()),
         onEvent: options.onEvent,
       };
-      return new Gantry(home, engines, log, artifacts, base, unlock, options.instrument);
+      const delivery = {
+        deployer,
+        services,
+        requestsDir: join(home, 'requests'),
+        queueDir: join(home, 'merge-queue'),
+      };
+      return new Gantry(home, engines, log, artifacts, base, unlock, options.instrument, delivery);
     } catch (error) {
       await engines?.stop();
       await unlock();
@@ -184,25 +254,8 @@ export class Gantry {
     const runId = ulid();
     const traceId = randomBytes(16).toString('hex');
     const deps = await this.deps(model);
-    const journal = await journalFor(deps, { runId, traceId });
-    const rawHash = await this.artifacts.put(
-      this.base.redactor.redact(raw ?? JSON.stringify(request, null, 2)).text,
-      'text/plain; charset=utf-8',
-    );
     await this.base.records.put('run-model', runId, { spec: modelSpec });
-    await journal.record(
-      'request',
-      'request.received',
-      { kind: 'system', id: 'intake' },
-      { request: redactRequest(request, this.base.redactor), raw: rawHash },
-    );
-    await journal.record(
-      'run:received',
-      'run.state',
-      { kind: 'system', id: 'intake' },
-      { state: 'received' },
-    );
-    await refreshSummary(deps, journal);
+    await recordNewRun(deps, { runId, traceId }, request, raw);
     return this.execute(deps, runId, traceId);
   }
 
@@ -336,19 +389,230 @@ export class Gantry {
     return replayRun(this.log, this.artifacts, runId);
   }
 
+  /**
+   * Routes a production alarm as the AWS alarm router does: traces it to the deployment it concerns,
+   * that deployment's pull request and run, opens an incident (one per deployment) and runs the rollback
+   * workflow for it. An alarm on a deployment Gantry did not make, or on a rollback's own redeploy, opens
+   * the incident for a person and starts nothing.
+   */
+  async handleAlarm(signal: AlarmSignal): Promise<{ incident: Incident; rollback?: RunOutcome }> {
+    const deployer = this.delivery?.deployer;
+    const deployment = signal.deploymentId
+      ? ((await deployer?.history(signal.service, signal.environment)) ?? []).find(
+          (d) => d.id === signal.deploymentId,
+        )
+      : await deployer?.current(signal.service, signal.environment);
+    if (!deployment) {
+      throw new InvalidInputError(
+        `no ${signal.environment} deployment of ${signal.service} matches alarm ${signal.alarm}`,
+        {
+          input: signal.deploymentId ?? signal.service,
+          hint: 'list deployments with `gantry deployments`; Gantry rolls back only what it deployed',
+        },
+      );
+    }
+    const deps = await this.deps(noModel);
+    const existing = await this.base.records.get<Incident>(INCIDENT_KIND, `inc-${deployment.id}`);
+    const offending = await this.log.getRunSummary(deployment.runId);
+    const offendingEvents = offending ? await this.log.read(deployment.runId) : [];
+    const received = offendingEvents.find((e) => e.type === 'request.received');
+    const offendingRequest = received?.type === 'request.received' ? received.data.request : undefined;
+    const context = offendingEvents.find((e) => e.type === 'context.built');
+    const incident: Incident = existing ?? {
+      id: `inc-${deployment.id}`,
+      source: 'alarm',
+      service: deployment.service,
+      repository: offendingRequest?.repository.name ?? deployment.service,
+      environment: deployment.environment,
+      deploymentId: deployment.id,
+      commit: deployment.commit,
+      ...(deployment.pullRequest !== undefined ? { pullRequest: deployment.pullRequest } : {}),
+      offendingRun: deployment.runId,
+      testCommand: context?.type === 'context.built' ? (context.data.testCommand ?? null) : null,
+      detectedAt: signal.at,
+      summary: this.base.redactor.redact(
+        `alarm ${signal.alarm} on ${deployment.service} ${deployment.environment}: ${signal.reason}`,
+      ).text,
+      figures: [{ label: `alarm ${signal.alarm}`, reasons: [this.base.redactor.redact(signal.reason).text] }],
+      status: 'open',
+    };
+    if (!existing) await saveIncident(this.base.records, incident);
+    if (offendingRequest?.capability === 'rollback' || !offending) {
+      const note = !offending
+        ? `deployment ${deployment.id} was not made by a Gantry run: a person decides`
+        : "the alarm is on a rollback's own redeploy: a person decides";
+      await saveIncident(this.base.records, { ...incident, status: 'needs-human', note });
+      return { incident: { ...incident, status: 'needs-human', note } };
+    }
+    if (existing && existing.status !== 'open') return { incident: existing };
+    const child = { runId: rollbackRunIdFor(incident.id), traceId: offending.traceId };
+    await recordNewRun(deps, child, rollbackRequestFor(incident, this.base.now().toISOString()));
+    await saveIncident(this.base.records, { ...incident, status: 'rolling-back', rollbackRun: child.runId });
+    const rollback = await this.execute(deps, child.runId, child.traceId);
+    return { incident: await requireIncident(this.base.records, incident.id), rollback };
+  }
+
+  /**
+   * The health routine: runs each known repository's tests on its default branch in the sandbox, probes
+   * every deployed service (and measures production under its traffic mix for `observeMs`), reads the
+   * pending approvals and the runs, and files one engineering request per problem a change can fix
+   * (written to `.gantry/requests/`, recorded in the control-plane log, never twice for one problem).
+   */
+  async health(options: { observeMs?: number; file?: boolean } = {}): Promise<{
+    report: HealthReport;
+    filed: { key: string; requestId: string; file: string }[];
+    /** Embedded deployments stopped with the Gantry process that ran them. */
+    stopped: string[];
+  }> {
+    const now = this.base.now();
+    const deps = await this.deps(noModel);
+    const runs = await this.log.listRuns({ limit: 200 });
+    const checks: HealthInput['checks'] = [];
+    const testCommands = new Map<string, string[]>();
+    for (const run of runs) {
+      if (testCommands.has(run.repository)) continue;
+      const context = (await this.log.read(run.runId)).find((e) => e.type === 'context.built');
+      if (context?.type === 'context.built' && context.data.testCommand?.length) {
+        testCommands.set(run.repository, context.data.testCommand);
+      }
+    }
+    for (const [repository, argv] of testCommands) {
+      const head = await this.base.forge.defaultHead(repository).catch(() => undefined);
+      if (!head) continue;
+      const dir = join(this.home, 'health', `${repository}-${head.commit.slice(0, 12)}`);
+      await rm(dir, { recursive: true, force: true });
+      await mkdir(dir, { recursive: true });
+      try {
+        await this.base.forge.checkout(repository, head.commit, dir);
+        const result = await deps.sandbox.run({
+          argv,
+          workspace: dir,
+          limits: this.base.settings.sandboxLimits,
+        });
+        const passed = result.exitCode === 0 && !result.limitHit;
+        checks.push({
+          repository,
+          branch: head.branch,
+          commit: head.commit,
+          name: argv.join(' '),
+          passed,
+          at: this.base.now().toISOString(),
+          ...(passed
+            ? {}
+            : { detail: this.base.redactor.redact(`${result.stdout}${result.stderr}`.slice(-1500)).text }),
+        });
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    }
+    const services: HealthInput['services'] = [];
+    const stopped: string[] = [];
+    for (const status of await this.deployments()) {
+      // The embedded services live as long as the Gantry process that started them: one stopped with
+      // its process is not an outage to file a fix for, but it is not serving either, and it says so.
+      if (!status.up && status.deployment?.status === 'stopped') {
+        stopped.push(
+          `${status.service} ${status.environment} (${status.deployment.id}, commit ${status.deployment.commit.slice(0, 12)})`,
+        );
+        continue;
+      }
+      let stats: HealthInput['services'][number]['stats'];
+      if (status.up && status.environment === 'production' && (options.observeMs ?? 0) > 0) {
+        stats = (await this.delivery?.deployer.observe(status.service, options.observeMs ?? 0))?.stats;
+      }
+      services.push({
+        service: status.service,
+        environment: status.environment,
+        up: status.up,
+        detail: status.detail,
+        ...(status.deployment
+          ? { deploymentId: status.deployment.id, commit: status.deployment.commit }
+          : {}),
+        ...(stats ? { stats } : {}),
+      });
+    }
+    const pendingApprovals = (await this.pendingApprovals()).map((a) => ({
+      approvalId: a.id,
+      runId: a.runId,
+      kind: a.kind,
+      requestedAt: a.requestedAt,
+      expiresAt: a.expiresAt,
+    }));
+    const report = assessHealth({ now: now.toISOString(), runs, pendingApprovals, services, checks });
+    const filed: { key: string; requestId: string; file: string }[] = [];
+    if (options.file === false) return { report, filed, stopped };
+    const already = (
+      await this.base.records.list<{ key: string; requestId: string }>('health-filed')
+    ).flatMap((r) => [r.key, r.requestId]);
+    const repositoryFor = (service: string) => this.delivery?.services.get(service)?.repository ?? service;
+    const requestsDir = this.delivery?.requestsDir ?? join(this.home, 'requests');
+    for (const request of attentionRequests(report, { alreadyFiled: already, repositoryFor })) {
+      const item = report.attention.find((a) => attentionRequestId(a.key) === request.id);
+      if (!item || !request.id) continue;
+      const file = join(requestsDir, `${request.id}.yaml`);
+      const text = this.base.redactor.redact(
+        `# Filed by gantry health: ${item.summary}\n${stringifyYaml(request)}`,
+      ).text;
+      await mkdir(requestsDir, { recursive: true });
+      await writeFile(file, text);
+      const artifact = await this.artifacts.put(text, 'application/yaml');
+      await this.base.records.put('health-filed', item.key, {
+        key: item.key,
+        requestId: request.id,
+        file,
+        artifact,
+        filedAt: now.toISOString(),
+      });
+      await this.log.append({
+        runId: CONTROL_PLANE_LOG,
+        key: `health:${request.id}`,
+        type: 'request.filed',
+        traceId: '0'.repeat(32),
+        actor: { kind: 'system', id: 'gantry-health' },
+        policyVersion: this.base.policyVersion,
+        data: { requestId: request.id, title: request.title, artifact, reason: item.summary },
+      });
+      filed.push({ key: item.key, requestId: request.id, file });
+    }
+    return { report, filed, stopped };
+  }
+
+  async incidents(): Promise<Incident[]> {
+    return listIncidents(this.base.records);
+  }
+
+  /** Every service and environment the embedded deployer knows, probed now. */
+  async deployments() {
+    return (await this.delivery?.deployer.status()) ?? [];
+  }
+
   async close(): Promise<void> {
+    await this.delivery?.deployer.stop();
     await this.engines.stop();
     await this.unlock();
   }
 
   private async execute(deps: StepDeps, runId: string, traceId: string): Promise<RunOutcome> {
-    const run = { runId, traceId };
+    const journal = await journalFor(deps, { runId, traceId });
+    const capability = journal.find('request', 'request.received')?.data.request.capability;
+    // A rollback run resumes as the rollback workflow; every other run is the issue resolver.
+    const definition =
+      capability === 'rollback' &&
+      journal.find('request', 'request.received')?.data.request.sourceRef?.startsWith('incident:')
+        ? buildRollback()
+        : buildIssueResolver();
+    const result = await this.executeWorkflow(deps, { runId, traceId }, definition);
+    return this.outcome(runId, result.status === 'waiting' ? result.approvalId : undefined);
+  }
+
+  /** Runs one execution of a workflow for a run, every Task calling its step in-process. */
+  private async executeWorkflow(deps: StepDeps, run: RunRef, definition: StateMachineDefinition) {
     const journal = await journalFor(deps, run);
-    // Every step but the one that records the end first checks the kill switches and the budget.
+    // Every step but the ones that record the end first checks the kill switches and the budget.
     const guarded =
       <I>(step: (deps: StepDeps, input: I) => Promise<unknown>): StepHandler =>
       async (input) => {
-        await assertRunMayContinue(deps, journal);
+        await assertRunMayContinue(deps, await journalFor(deps, (input as { run: RunRef }).run ?? run));
         return step(deps, input as I);
       };
     const localGrants = new LocalSandboxGrants();
@@ -366,9 +630,35 @@ export class Gantry {
       finishRun: (input) => finishRun(deps, input as never),
       loadStepResult: (input) => loadStepResult(deps, input as never),
       grantSandbox: guarded((_deps, input) => grantSandbox(localGrants, input as never)),
+      reviewPullRequest: guarded(reviewPullRequest),
+      decideMerge: guarded(decideMerge),
+      mergeChange: guarded(mergeChange),
+      prepareRelease: guarded(prepareRelease),
+      deployStaging: guarded(deployStaging),
+      rollOutProduction: guarded(rollOutProduction),
+      observeProduction: guarded(observeProduction),
+      startRollback: guarded(startRollback),
+      runRollback: async (input) => {
+        // The nested execution: the rollback workflow for the run startRollback recorded.
+        const child = (input as { run: RunRef }).run;
+        const outcome = await this.executeWorkflow(deps, child, buildRollback());
+        if (outcome.status === 'failed') {
+          const error = new Error(`the rollback run ${child.runId} failed: ${outcome.cause}`);
+          error.name = outcome.error;
+          throw error;
+        }
+        return { runId: child.runId };
+      },
+      finishRollback: (input) => finishRollback(deps, input as never),
+      revertChange: guarded(revertChange),
+      openRevertPullRequest: guarded(openRevertPullRequest),
+      redeploy: guarded(redeploy),
+      confirmRecovery: guarded(confirmRecovery),
+      fileFixForward: guarded(fileFixForward),
+      escalateRollback: (input) => escalateRollback(deps, input as never),
     };
     const result = await executeLocally({
-      definition: buildIssueResolver(),
+      definition,
       handlers,
       input: { run },
       journal,
@@ -381,7 +671,7 @@ export class Gantry {
       );
     }
     await refreshSummary(deps, journal);
-    return this.outcome(runId, result.status === 'waiting' ? result.approvalId : undefined);
+    return result;
   }
 
   private async outcome(runId: string, approvalId?: string): Promise<RunOutcome> {
@@ -427,8 +717,47 @@ export class Gantry {
       this.sandbox = this.instrument?.sandbox ? this.instrument.sandbox(sandbox) : sandbox;
     }
     forgetJournals(this.base as StepDeps);
-    return { ...this.base, model, sandbox: this.sandbox };
+    if (this.delivery && !this.mergeQueue) {
+      this.mergeQueue = new MergeQueue({
+        forge: this.base.forge,
+        records: this.base.records,
+        sandbox: this.sandbox,
+        workDir: this.delivery.queueDir,
+        now: this.base.now,
+        testLimits: this.base.settings.sandboxLimits,
+      });
+    }
+    const delivery =
+      this.delivery && this.mergeQueue
+        ? {
+            deployer: this.delivery.deployer,
+            mergeQueue: this.mergeQueue,
+            services: this.delivery.services,
+            requestsDir: this.delivery.requestsDir,
+          }
+        : undefined;
+    return { ...this.base, model, sandbox: this.sandbox, delivery };
   }
 }
 
 export const openGantry = (options?: GantryOptions) => Gantry.open(options);
+
+/** The service specs under `dir`; none when the directory does not exist (a policies dir without services). */
+async function loadServicesIfAny(dir: string): Promise<Map<string, ServiceSpec>> {
+  try {
+    await stat(dir);
+  } catch {
+    return new Map();
+  }
+  return loadServiceSpecs(dir);
+}
+
+/** Rollback runs call no model: a port that says so if anything asks. */
+const noModel: ModelPort = {
+  id: 'none',
+  converse: async () => {
+    throw new GantryError('this run has no model: rollback follows its runbook without one', {
+      hint: 'a rollback never asks a model; this is a bug if you see it',
+    });
+  },
+};

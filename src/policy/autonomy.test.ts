@@ -184,7 +184,7 @@ describe('effectiveAutonomy', () => {
     const autonomy = effectiveAutonomy({ contract, risk });
 
     // Assess
-    expect(risk.maxAutonomyTier).toBe(3);
+    expect(risk.maxAutonomyTier).toBe(5);
     expect(autonomy).toMatchObject({ tier: 2, limitedBy: ['capability'] });
     expect(autonomy.explanation).toBe(
       'Autonomy tier 2 (PR automation): capability documentation-update@1.0.0 allows at most tier 2.',
@@ -192,14 +192,14 @@ describe('effectiveAutonomy', () => {
   });
 
   it('names both bounds when they agree', async () => {
-    // Prepare
-    const contract = (await loadCapabilities()).get('low-risk-bugfix');
+    // Prepare: a delivering contract at tier 5 and a low risk, which allows tier 5 too
+    const contract = (await loadCapabilities()).get('service-bugfix');
     const risk: RiskAssessment = classifyRisk(request('Invoice total is wrong'), await loadRiskRules());
 
     // Act
     const autonomy = effectiveAutonomy({ contract, risk });
 
     // Assess
-    expect(autonomy).toMatchObject({ tier: 3, limitedBy: ['capability', 'risk'] });
+    expect(autonomy).toMatchObject({ tier: 5, limitedBy: ['capability', 'risk'] });
   });
 });

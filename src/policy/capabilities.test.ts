@@ -22,6 +22,7 @@ const shippedIds = [
   'documentation-update',
   'low-risk-bugfix',
   'rollback',
+  'service-bugfix',
   'test-improvement',
 ];
 

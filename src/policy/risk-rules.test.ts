@@ -36,7 +36,7 @@ describe('loadRiskRules', () => {
     expect(new Set(rules.rules.map((rule) => rule.match.kind))).toEqual(
       new Set(['domain', 'paths', 'scope']),
     );
-    expect(rules.tiers.low).toEqual({ maxAutonomyTier: 3, requiredApprovals: [] });
+    expect(rules.tiers.low).toEqual({ maxAutonomyTier: 5, requiredApprovals: [] });
     expect(rules.tiers.critical.maxAutonomyTier).toBe(0);
     expect(rules.domainCaps.authentication?.maxAutonomyTier).toBe(1);
     expect(rules.domainCaps.payments?.maxAutonomyTier).toBe(1);

@@ -1,4 +1,5 @@
 export * from './artifacts.js';
+export * from './deployer.js';
 export * from './event-log.js';
 export * from './forge.js';
 export * from './model.js';

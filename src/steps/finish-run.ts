@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { RunHaltedError } from '../domain/errors.js';
-import { journalFor, refreshSummary, stepActor } from './run-context.js';
+import { journalFor, refreshSummary, requestOf, stepActor } from './run-context.js';
 import type { RunRef, StepDeps } from './step-deps.js';
 
 const StepError = z.object({ Error: z.string(), Cause: z.unknown().optional() });
@@ -13,7 +13,7 @@ export async function finishRun(
   deps: StepDeps,
   input: {
     run: RunRef;
-    outcome: 'completed' | 'rejected' | 'failed' | 'aborted';
+    outcome: 'completed' | 'rejected' | 'failed' | 'aborted' | 'rolled_back';
     reason?: string;
     error?: unknown;
   },
@@ -36,6 +36,28 @@ export async function finishRun(
         },
       );
     }
+    // After a merge, a run completes only once production took the change and stayed healthy.
+    const merged = journal.find('merge', 'pr.merged');
+    const rollout = journal.find('deploy:production', 'deploy.finished');
+    const observed = journal.find('observe', 'observation.completed');
+    const delivered = rollout?.data.outcome === 'promoted' && observed?.data.healthy === true;
+    const rollbackRun = requestOf(journal).capability === 'rollback';
+    if (merged && journal.find('release', 'release.prepared') && !delivered && !rollbackRun) {
+      throw new RunHaltedError(
+        'a merged and released change completes only after a promoted rollout and a healthy observation',
+        {
+          input: input.run.runId,
+        },
+      );
+    }
+  }
+  if (
+    outcome === 'rolled_back' &&
+    journal.find('rollback:finish', 'rollback.finished')?.data.outcome !== 'recovered'
+  ) {
+    throw new RunHaltedError('a run is rolled back only once its rollback recovered production', {
+      input: input.run.runId,
+    });
   }
   const final = await journal.once('run:final', 'run.state', stepActor('finishRun'), async () => ({
     state: outcome,

@@ -1,11 +1,14 @@
 import { z } from 'zod';
 import type { ApproverMatrix } from '../approvals/approval-matrix.js';
+import type { ServiceSpec } from '../deploy/service-spec.js';
 import type { RunEvent } from '../domain/events.js';
+import type { MergeQueue } from '../forge/merge-queue.js';
 import type { SecretRedactor } from '../gateway/redact.js';
 import type { PriceTable, RunBudget } from '../policy/budgets.js';
 import type { CapabilityRegistry } from '../policy/capabilities.js';
 import type { RiskRules } from '../policy/risk-rules.js';
 import type { ArtifactStore } from '../ports/artifacts.js';
+import type { Deployer } from '../ports/deployer.js';
 import type { EventLog, RecordStore } from '../ports/event-log.js';
 import type { Forge } from '../ports/forge.js';
 import type { ModelPort } from '../ports/model.js';
@@ -51,6 +54,18 @@ export interface StepDeps {
   now: () => Date;
   /** Called for every event a step records (progress output). */
   onEvent?: (event: RunEvent) => void;
+  /** The delivery loop's ports; a runtime without them ends runs at the pull request. */
+  delivery?: DeliveryDeps;
+}
+
+/** What the delivery loop after the pull request works through. */
+export interface DeliveryDeps {
+  deployer: Deployer;
+  mergeQueue: MergeQueue;
+  /** Deployable services by name (policies/services/). */
+  services: Map<string, ServiceSpec>;
+  /** Where filed requests (fix forward, health) are written as YAML for a person to pick up. */
+  requestsDir: string;
 }
 
 /** What identifies a run in every step's input. */

@@ -71,4 +71,55 @@ export class WorkspaceGit {
         return { path: path.join('\t'), additions: Number(added) || 0, deletions: Number(deleted) || 0 };
       });
   }
+
+  /** The unified diff of HEAD against `base` (what a reviewer reads). */
+  diff(base: string): Promise<string> {
+    return this.git.output(['diff', '--no-color', '--no-renames', '--unified=3', base, 'HEAD'], {
+      cwd: this.workspace,
+    });
+  }
+
+  /**
+   * Reverts `commit` (with `-m 1` when it is a merge) on the current branch. Returns false, leaving the
+   * workspace as it was, when the revert does not apply cleanly.
+   */
+  async revert(commit: string, message: string): Promise<boolean> {
+    const parents =
+      (await this.git.output(['rev-list', '--parents', '-n', '1', commit], { cwd: this.workspace }))
+        .trim()
+        .split(' ').length - 1;
+    const args = ['revert', '--no-edit', ...(parents > 1 ? ['-m', '1'] : []), commit];
+    const result = await this.git.run(args, { cwd: this.workspace });
+    if (!result.ok) {
+      await this.git.run(['revert', '--abort'], { cwd: this.workspace });
+      return false;
+    }
+    await this.git.output(['commit', '-q', '--amend', '--no-verify', '-m', message], { cwd: this.workspace });
+    return true;
+  }
+
+  /**
+   * The merge commit on `until`'s first-parent history that merged `head` (a pull request's head), or
+   * `head` itself when it was fast-forwarded in. Undefined when `head` never landed there.
+   */
+  async mergeOf(head: string, until: string): Promise<string | undefined> {
+    const out = await this.git.output(['rev-list', '--first-parent', '--parents', until], {
+      cwd: this.workspace,
+    });
+    for (const line of out.split('\n')) {
+      const [commit, ...parents] = line.trim().split(' ');
+      if (!commit) continue;
+      if (commit === head) return head;
+      if (parents.slice(1).includes(head)) return commit;
+    }
+    return undefined;
+  }
+
+  /** Paths that differ between two commits. */
+  async filesBetween(from: string, to: string): Promise<string[]> {
+    const out = await this.git.output(['diff', '--name-only', '--no-renames', from, to], {
+      cwd: this.workspace,
+    });
+    return out.split('\n').filter(Boolean);
+  }
 }

@@ -1,14 +1,17 @@
 import validator from 'asl-validator';
 import { describe, expect, it } from 'vitest';
 import { buildIssueResolver, localResources, taskSteps } from './issue-resolver.js';
+import { buildRollback } from './rollback.js';
 
 describe('issue resolver definition', () => {
   it('is valid Amazon States Language', () => {
     // Act
-    const { isValid, errorsText } = validator(buildIssueResolver() as never);
-    // Assess
-    expect(errorsText(), errorsText()).toBe('');
-    expect(isValid).toBe(true);
+    for (const definition of [buildIssueResolver(), buildRollback()]) {
+      const { isValid, errorsText } = validator(definition as never);
+      // Assess
+      expect(errorsText(), errorsText()).toBe('');
+      expect(isValid).toBe(true);
+    }
   });
 
   it('gates the plan with a .waitForTaskToken task that passes the token', () => {
@@ -46,7 +49,13 @@ describe('issue resolver definition', () => {
     expect(reachable('none').has('Completed')).toBe(true);
     expect(reachable('EvidenceComplete?').has('Completed')).toBe(false);
     expect(reachable('OpenPullRequest').has('Completed')).toBe(false);
-    expect(edges('OpenPullRequestResult').sort()).toEqual(['CompleteRun', 'RecordFailure']);
+    expect(edges('OpenPullRequestResult').sort()).toEqual(['RecordFailure', 'ReviewPullRequest']);
+    // After a merge, Completed needs a promoted rollout and a healthy observation.
+    expect(reachable('ObserveProduction').has('RecordRolledBack')).toBe(true);
+    const withoutObservation = reachable('ProductionHealthy?');
+    expect(withoutObservation.has('Completed')).toBe(true); // hand-off and merge-only still complete
+    expect(edges('Promoted?').sort()).toEqual(['ObserveProduction', 'StartRollback']);
+    expect(edges('ProductionHealthy?').sort()).toEqual(['CompleteRun', 'StartRollback']);
   });
 
   it('routes an unanswered gate past its deadline to a rejection, not a failure', () => {
@@ -65,7 +74,16 @@ describe('issue resolver definition', () => {
     // Assess
     const sandbox = tasks.filter((t) => t.kind === 'sandbox');
     expect(sandbox.map((t) => t.step).sort()).toEqual(
-      ['assembleEvidence', 'mapRepository', 'openPullRequest', 'patch', 'reproduce', 'verify'].sort(),
+      [
+        'assembleEvidence',
+        'mapRepository',
+        'mergeChange',
+        'openPullRequest',
+        'patch',
+        'reproduce',
+        'reviewPullRequest',
+        'verify',
+      ].sort(),
     );
     for (const task of sandbox) {
       const state = definition.States[task.state];
@@ -104,7 +122,7 @@ describe('issue resolver definition', () => {
       ).ContainerOverrides[0]?.Environment;
       expect(environment).toContainEqual({ Name: 'GANTRY_RUN_GRANT', 'Value.$': '$.sandboxGrant.grant' });
     }
-    expect(sandbox).toHaveLength(6);
+    expect(sandbox).toHaveLength(8);
   });
 
   it('maps every task to a known step', () => {
@@ -117,6 +135,36 @@ describe('issue resolver definition', () => {
       kind: 'token',
     });
     expect(tasks.filter((t) => t.step === 'finishRun').length).toBeGreaterThanOrEqual(4);
+    expect(tasks.find((t) => t.state === 'RunRollback')).toEqual({
+      state: 'RunRollback',
+      step: 'runRollback',
+      kind: 'execution',
+    });
+  });
+
+  it('builds a rollback workflow whose every task is a known step and whose only success is a recovered redeploy', () => {
+    // Prepare
+    const definition = buildRollback();
+    // Act
+    const tasks = taskSteps(definition, localResources);
+    // Assess
+    expect(
+      tasks
+        .filter((t) => t.kind === 'sandbox')
+        .map((t) => t.step)
+        .sort(),
+    ).toEqual(['mergeChange', 'openRevertPullRequest', 'revertChange']);
+    const into = (target: string) =>
+      Object.entries(definition.States)
+        .filter(
+          ([, state]) =>
+            JSON.stringify(state).includes(`"Next":"${target}"`) ||
+            JSON.stringify(state).includes(`"Default":"${target}"`),
+        )
+        .map(([name]) => name);
+    expect(into('Completed')).toEqual(['CompleteRollback']);
+    expect(into('CompleteRollback')).toEqual(['FileFixForward']);
+    expect(into('FileFixForward')).toEqual(['Recovered?']);
   });
   it('hands sandbox tasks identifiers and hashes only, never free text (local JsonToString cannot escape it)', () => {
     // Prepare: the paths each workspace step's input may read

@@ -15,7 +15,26 @@ export const issueResolverSteps = [
   'finishRun',
   'loadStepResult',
   'grantSandbox',
+  // The delivery loop after the pull request.
+  'reviewPullRequest',
+  'decideMerge',
+  'mergeChange',
+  'prepareRelease',
+  'deployStaging',
+  'rollOutProduction',
+  'observeProduction',
+  'startRollback',
+  'runRollback',
+  'finishRollback',
+  // The rollback workflow (src/workflows/rollback.ts).
+  'revertChange',
+  'openRevertPullRequest',
+  'redeploy',
+  'confirmRecovery',
+  'fileFixForward',
+  'escalateRollback',
 ] as const;
+/** Every step Gantry's workflows invoke (the issue resolver and the rollback workflow share them). */
 export type IssueResolverStep = (typeof issueResolverSteps)[number];
 
 /**
@@ -30,9 +49,27 @@ export const workspaceSteps = [
   'verify',
   'assembleEvidence',
   'openPullRequest',
+  'reviewPullRequest',
+  'mergeChange',
+  'revertChange',
+  'openRevertPullRequest',
 ] as const;
 export type WorkspaceStep = (typeof workspaceSteps)[number];
-export type LambdaStep = Exclude<IssueResolverStep, WorkspaceStep>;
+
+/**
+ * Steps that are another state machine's execution (`states:startExecution.sync:2`): the rollback
+ * workflow, started by the issue resolver when its deployment hurts production.
+ */
+export const executionSteps = ['runRollback'] as const;
+export type ExecutionStep = (typeof executionSteps)[number];
+export type LambdaStep = Exclude<IssueResolverStep, WorkspaceStep | ExecutionStep>;
+
+/** The Lambda steps: neither sandbox tasks nor nested executions. */
+export const lambdaSteps = issueResolverSteps.filter(
+  (step): step is LambdaStep =>
+    !(workspaceSteps as readonly string[]).includes(step) &&
+    !(executionSteps as readonly string[]).includes(step),
+);
 
 /** Where the sandbox tasks run: the cluster, task definition and the sandbox network. */
 export interface SandboxTaskTarget {
@@ -47,7 +84,12 @@ export interface SandboxTaskTarget {
 export interface StepResources {
   functionArn: (step: LambdaStep) => string;
   sandboxTask: SandboxTaskTarget;
+  /** The rollback state machine the issue resolver starts when a deployment hurts production. */
+  rollbackMachineArn: string;
 }
+
+/** The nested-execution integration: the parent waits until the child execution ends. */
+export const START_EXECUTION_SYNC = 'arn:aws:states:::states:startExecution.sync:2';
 
 export const localResources: StepResources = {
   functionArn: (step) => `arn:aws:lambda:us-east-1:000000000000:function:gantry-${step}`,
@@ -58,6 +100,7 @@ export const localResources: StepResources = {
     subnets: ['subnet-local'],
     securityGroups: ['sg-local'],
   },
+  rollbackMachineArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:gantry-rollback',
 };
 
 /**
@@ -74,8 +117,10 @@ export const SANDBOX_ENV = {
 /** Where the grant state puts the grant; the sandbox task reads `<this>.grant`. */
 export const SANDBOX_GRANT_PATH = '$.sandboxGrant';
 
-const onFailure: Catcher[] = [{ ErrorEquals: ['States.ALL'], Next: 'RecordFailure', ResultPath: '$.error' }];
-const run = { 'run.$': '$.run' };
+export const onFailure: Catcher[] = [
+  { ErrorEquals: ['States.ALL'], Next: 'RecordFailure', ResultPath: '$.error' },
+];
+export const run = { 'run.$': '$.run' };
 
 /**
  * How long each step may take. Agent phases and test runs get a Lambda's 15 minutes; the rest are quick.
@@ -95,9 +140,29 @@ const stepTimeoutSeconds: Record<IssueResolverStep, number> = {
   finishRun: 60,
   loadStepResult: 60,
   grantSandbox: 30,
+  reviewPullRequest: 300,
+  decideMerge: 60,
+  mergeChange: 900,
+  prepareRelease: 120,
+  deployStaging: 300,
+  rollOutProduction: 900,
+  observeProduction: 600,
+  startRollback: 60,
+  runRollback: 3600,
+  finishRollback: 60,
+  revertChange: 900,
+  openRevertPullRequest: 120,
+  redeploy: 300,
+  confirmRecovery: 300,
+  fileFixForward: 60,
+  escalateRollback: 60,
 };
 
-function step(res: StepResources, name: LambdaStep, fields: Omit<TaskState, 'Type' | 'Resource'>): TaskState {
+export function step(
+  res: StepResources,
+  name: LambdaStep,
+  fields: Omit<TaskState, 'Type' | 'Resource'>,
+): TaskState {
   return {
     Type: 'Task',
     Resource: res.functionArn(name),
@@ -113,7 +178,7 @@ function step(res: StepResources, name: LambdaStep, fields: Omit<TaskState, 'Typ
  * those credentials and journals its output, and `loadStepResult`, which reads that output back.
  * Other states enter through `entry`, the Pass state.
  */
-function workspaceStep(
+export function workspaceStep(
   res: StepResources,
   name: WorkspaceStep,
   entry: string,
@@ -183,7 +248,7 @@ function workspaceStep(
  * token a person's answer resumes, and a Choice on the answer. A rejection, or no answer before the
  * deadline, ends the run as rejected with the reason.
  */
-function gate(
+export function gate(
   res: StepResources,
   options: { name: string; kind: string; requiredWhen: string; next: string; timeoutSeconds: number },
 ): Record<string, State> {
@@ -376,8 +441,9 @@ export function buildIssueResolver(res: StepResources = localResources): StateMa
         evidence: { 'markdown.$': '$.evidence.markdown', 'complete.$': '$.evidence.complete' },
       },
       ResultPath: '$.pr',
-      Next: 'CompleteRun',
+      Next: 'ReviewPullRequest',
     }),
+    ...deliveryStates(res),
     CompleteRun: step(res, 'finishRun', {
       Parameters: { ...run, outcome: 'completed', 'pr.$': '$.pr' },
       ResultPath: '$.outcome',
@@ -403,6 +469,10 @@ export function buildIssueResolver(res: StepResources = localResources): StateMa
       Next: 'Failed',
     },
     Completed: { Type: 'Succeed' },
+    RolledBack: {
+      Type: 'Succeed',
+      Comment: 'The change hurt production and was reverted and redeployed: a finished run, audited.',
+    },
     Rejected: { Type: 'Succeed', Comment: 'A rejected request is a finished run, not a failed execution.' },
     Failed: {
       Type: 'Fail',
@@ -411,7 +481,8 @@ export function buildIssueResolver(res: StepResources = localResources): StateMa
     },
   };
   return {
-    Comment: 'Gantry issue resolver: intake to an evidenced pull request.',
+    Comment:
+      'Gantry issue resolver: intake to an evidenced pull request, review, merge queue, staged and progressive deploy, observation, and rollback.',
     StartAt: 'CheckRequest',
     TimeoutSeconds: 8 * 24 * 3600,
     States: states,
@@ -419,13 +490,10 @@ export function buildIssueResolver(res: StepResources = localResources): StateMa
 }
 
 /** How a Task state reaches its step: a Lambda, a Lambda holding a task token, or a sandbox task. */
-export type TaskKind = 'lambda' | 'token' | 'sandbox';
+export type TaskKind = 'lambda' | 'token' | 'sandbox' | 'execution';
 
 /** The Task states of a definition with the step each one calls; an unknown target is an error. */
 export function taskSteps(definition: StateMachineDefinition, res: StepResources = localResources) {
-  const lambdaSteps = issueResolverSteps.filter(
-    (s): s is LambdaStep => !(workspaceSteps as readonly string[]).includes(s),
-  );
   const byArn = new Map(lambdaSteps.map((s) => [res.functionArn(s), s] as const));
   const tasks: { state: string; step: IssueResolverStep; kind: TaskKind }[] = [];
   for (const [name, state] of Object.entries(definition.States)) {
@@ -438,6 +506,14 @@ export function taskSteps(definition: StateMachineDefinition, res: StepResources
         );
       }
       tasks.push({ state: name, step: step as WorkspaceStep, kind: 'sandbox' });
+      continue;
+    }
+    if (state.Resource === START_EXECUTION_SYNC) {
+      const target = String((state.Parameters as { StateMachineArn?: string }).StateMachineArn);
+      if (target !== res.rollbackMachineArn) {
+        throw new Error(`state ${name} starts ${target}, which is not a Gantry workflow`);
+      }
+      tasks.push({ state: name, step: 'runRollback', kind: 'execution' });
       continue;
     }
     const token = state.Resource.endsWith('.waitForTaskToken');
@@ -460,4 +536,154 @@ export function sandboxEnvironmentOf(state: TaskState): Record<string, string> {
       }
     ).Overrides?.ContainerOverrides?.[0]?.Environment ?? [];
   return Object.fromEntries(overrides.flatMap((e) => (e.Name && e.Value ? [[e.Name, e.Value]] : [])));
+}
+
+/**
+ * The delivery loop after the pull request opens: review, the merge decision (hand-off to people, a
+ * merge approval gate, or automatic), the merge queue, the release packet, staging, the progressive
+ * production rollout, the observation window, and — when the change hurts production — the rollback
+ * workflow as a nested execution. `Completed` after a merge needs a promoted rollout and a healthy
+ * observation; `finishRun` checks that again.
+ */
+function deliveryStates(res: StepResources): Record<string, State> {
+  const failWith = (reasonPath: string): TaskState =>
+    step(res, 'finishRun', {
+      Parameters: { ...run, outcome: 'failed', 'reason.$': reasonPath },
+      ResultPath: '$.outcome',
+      Next: 'Failed',
+    });
+  return {
+    ...workspaceStep(res, 'reviewPullRequest', 'ReviewPullRequest', {
+      Parameters: { ...run, 'repo.$': '$.repo' },
+      ResultPath: '$.review',
+      Next: 'DecideMerge',
+    }),
+    DecideMerge: step(res, 'decideMerge', {
+      Comment:
+        'Merge rules from the contract and policy: risk, autonomy, approvals, checks, evidence, review.',
+      Parameters: run,
+      ResultPath: '$.merge',
+      Next: 'MergeMode?',
+    }),
+    'MergeMode?': {
+      Type: 'Choice',
+      Comment: 'A contract that never merges hands the pull request to people; so does a refused merge.',
+      Choices: [
+        { Variable: '$.merge.mode', StringEquals: 'automatic', Next: 'MergeChange' },
+        { Variable: '$.merge.mode', StringEquals: 'approval', Next: 'MergeApprovalRequired?' },
+      ],
+      Default: 'CompleteRun',
+    },
+    ...gate(res, {
+      name: 'MergeApproval',
+      kind: 'merge',
+      requiredWhen: '$.merge.approvalRequired',
+      next: 'MergeChange',
+      timeoutSeconds: 3 * DAY,
+    }),
+    ...workspaceStep(res, 'mergeChange', 'MergeChange', {
+      Parameters: { ...run, 'repo.$': '$.repo' },
+      ResultPath: '$.merged',
+      Next: 'Merged?',
+    }),
+    'Merged?': {
+      Type: 'Choice',
+      Choices: [{ Variable: '$.merged.merged', BooleanEquals: true, Next: 'DeliveryAllowed?' }],
+      Default: 'RecordMergeEjection',
+    },
+    RecordMergeEjection: failWith('$.merged.reason'),
+    'DeliveryAllowed?': {
+      Type: 'Choice',
+      Comment: 'A contract that merges but never deploys ends at the merge: the pipeline ships it.',
+      Choices: [{ Variable: '$.merge.deploy', BooleanEquals: true, Next: 'PrepareRelease' }],
+      Default: 'CompleteRun',
+    },
+    PrepareRelease: step(res, 'prepareRelease', {
+      Comment:
+        'The release-readiness packet: changes, risk, checks, approvals, rollout plan, monitors, rollback.',
+      Parameters: run,
+      ResultPath: '$.release',
+      Next: 'ReleaseReady?',
+    }),
+    'ReleaseReady?': {
+      Type: 'Choice',
+      Choices: [{ Variable: '$.release.ready', BooleanEquals: true, Next: 'DeployStaging' }],
+      Default: 'RecordReleaseNotReady',
+    },
+    RecordReleaseNotReady: failWith('$.release.reason'),
+    DeployStaging: step(res, 'deployStaging', {
+      Parameters: run,
+      ResultPath: '$.staging',
+      Next: 'StagingHealthy?',
+    }),
+    'StagingHealthy?': {
+      Type: 'Choice',
+      Choices: [{ Variable: '$.staging.passed', BooleanEquals: true, Next: 'RollOutProduction' }],
+      Default: 'RecordStagingFailure',
+    },
+    RecordStagingFailure: failWith('$.staging.reason'),
+    RollOutProduction: step(res, 'rollOutProduction', {
+      Comment:
+        'Production by steps of traffic, each analysed against the previous version: promote, pause or abort.',
+      Parameters: run,
+      ResultPath: '$.rollout',
+      Next: 'Promoted?',
+    }),
+    'Promoted?': {
+      Type: 'Choice',
+      Choices: [{ Variable: '$.rollout.outcome', StringEquals: 'promoted', Next: 'ObserveProduction' }],
+      Default: 'StartRollback',
+    },
+    ObserveProduction: step(res, 'observeProduction', {
+      Comment: 'Watches production under traffic for the observation window; an alarm opens an incident.',
+      Parameters: run,
+      ResultPath: '$.observation',
+      Next: 'ProductionHealthy?',
+    }),
+    'ProductionHealthy?': {
+      Type: 'Choice',
+      Choices: [{ Variable: '$.observation.healthy', BooleanEquals: true, Next: 'CompleteRun' }],
+      Default: 'StartRollback',
+    },
+    StartRollback: step(res, 'startRollback', {
+      Comment: 'Records the rollback request under the rollback capability, linked to the incident.',
+      Parameters: run,
+      ResultPath: '$.rollback',
+      Next: 'RunRollback',
+    }),
+    RunRollback: {
+      Type: 'Task',
+      Comment:
+        'The rollback workflow as a nested execution: revert PR, merge, redeploy, recovery, fix forward.',
+      Resource: START_EXECUTION_SYNC,
+      Parameters: {
+        StateMachineArn: res.rollbackMachineArn,
+        Input: {
+          'run.$': '$.rollback.run',
+          'AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID.$': '$$.Execution.Id',
+        },
+      },
+      ResultPath: null,
+      TimeoutSeconds: stepTimeoutSeconds.runRollback,
+      // A rollback that stopped for a person is a failed child execution: the outcome is read below.
+      Catch: [{ ErrorEquals: ['States.ALL'], Next: 'FinishRollback', ResultPath: '$.rollbackError' }],
+      Next: 'FinishRollback',
+    },
+    FinishRollback: step(res, 'finishRollback', {
+      Parameters: run,
+      ResultPath: '$.rolledBack',
+      Next: 'Recovered?',
+    }),
+    'Recovered?': {
+      Type: 'Choice',
+      Choices: [{ Variable: '$.rolledBack.outcome', StringEquals: 'recovered', Next: 'RecordRolledBack' }],
+      Default: 'RecordRollbackNeedsHuman',
+    },
+    RecordRolledBack: step(res, 'finishRun', {
+      Parameters: { ...run, outcome: 'rolled_back', 'reason.$': '$.rolledBack.reason' },
+      ResultPath: '$.outcome',
+      Next: 'RolledBack',
+    }),
+    RecordRollbackNeedsHuman: failWith('$.rolledBack.reason'),
+  };
 }

@@ -10,6 +10,7 @@ import {
   localResources,
   SANDBOX_ENV,
   type StepResources,
+  type TaskKind,
   taskSteps,
 } from './issue-resolver.js';
 import { readStepOutput, recordStepOutput, stepKey } from './step-journal.js';
@@ -76,7 +77,10 @@ export async function executeLocally(options: {
   const execution = machine.run(options.input as never, {
     overrides: { taskResourceLocalHandlers: overrides as never },
     noThrowOnAbort: true,
-    context: { Task: { Token: `local:${journal.runId}` } },
+    context: {
+      Task: { Token: `local:${journal.runId}` },
+      Execution: { Id: `arn:aws:states:local:000000000000:execution:gantry:${journal.runId}` },
+    },
   });
   abort = execution.abort;
   try {
@@ -97,8 +101,9 @@ export async function executeLocally(options: {
  * What a Task state hands its step: the Lambda payload, the payload of a token task, or the JSON the
  * sandbox task receives in its container environment.
  */
-function stepInput(kind: 'lambda' | 'token' | 'sandbox', raw: unknown): Record<string, unknown> {
+function stepInput(kind: TaskKind, raw: unknown): Record<string, unknown> {
   if (kind === 'token') return (raw as { Payload: Record<string, unknown> }).Payload;
+  if (kind === 'execution') return (raw as { Input: Record<string, unknown> }).Input;
   if (kind === 'sandbox') {
     const environment =
       (raw as { Overrides: { ContainerOverrides: { Environment: { Name: string; Value: string }[] }[] } })

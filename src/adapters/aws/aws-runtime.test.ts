@@ -7,13 +7,19 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ForgeError, InvalidInputError } from '../../domain/errors.js';
+import { MergeQueue } from '../../forge/merge-queue.js';
+import type { Sandbox } from '../../ports/sandbox.js';
+import { GitHubForge } from '../github/github-forge.js';
 import {
   bedrockModelFor,
   createAwsStepDeps,
+  deliveryWith,
   ForgeUnavailable,
+  forgeFromEnvironment,
   readAwsRuntimeEnv,
   resolveSecret,
 } from './aws-runtime.js';
+import { PipelineDeployer } from './pipeline-deployer.js';
 
 const policiesDir = fileURLToPath(new URL('../../../policies', import.meta.url));
 
@@ -140,16 +146,105 @@ describe('the AWS runtime environment', () => {
     expect(refused).toThrow(/which stage dev does not allow/);
   });
 
-  it('has no forge yet, and says so', async () => {
+  it('has no forge without GitHub settings, and says so for every operation', async () => {
+    // Prepare
+    const forge = new ForgeUnavailable();
     // Act
-    const attempt = () => new ForgeUnavailable().ensureRepository({ name: 'billing-service' });
+    const attempts = [
+      () => forge.ensureRepository({ name: 'billing-service' } as never),
+      () => forge.defaultHead('billing-service'),
+      () => forge.advanceDefaultBranch('billing-service'),
+      () => forge.pushQueueCommit('billing-service'),
+      () => forge.commentOnPullRequest('billing-service'),
+      () => forge.commitsBetween('billing-service'),
+      () => forge.changedFiles('billing-service'),
+    ];
     // Assess
-    expect(attempt).toThrow(ForgeError);
-    expect(attempt).toThrow(/there is no forge on AWS yet/);
-    try {
-      attempt();
-    } catch (error) {
-      expect((error as ForgeError).hint).toMatch(/GitHub forge adapter arrives with the delivery-loop work/);
+    for (const attempt of attempts) {
+      expect(attempt).toThrow(ForgeError);
+      expect(attempt).toThrow(/this stage has no forge configured: \w+ cannot run/);
     }
+    try {
+      forge.defaultHead('billing-service');
+    } catch (error) {
+      expect((error as ForgeError).hint).toMatch(/GANTRY_GITHUB_OWNER and GANTRY_GITHUB_TOKEN_PARAM/);
+    }
+  });
+
+  it('uses GitHub when the owner and a token are set, and refuses an owner without a token', async () => {
+    // Prepare
+    const env = { ...stageEnv(dir), GANTRY_GITHUB_OWNER: 'acme' };
+    // Act
+    const github = await forgeFromEnvironment(
+      { ...env, GANTRY_GITHUB_TOKEN: 'ghp_test' },
+      readAwsRuntimeEnv(env),
+    );
+    const none = await forgeFromEnvironment(stageEnv(dir), readAwsRuntimeEnv(stageEnv(dir)));
+    const tokenless = forgeFromEnvironment(env, readAwsRuntimeEnv(env));
+    // Assess
+    expect(github).toBeInstanceOf(GitHubForge);
+    expect(none).toBeInstanceOf(ForgeUnavailable);
+    await expect(tokenless).rejects.toThrow(/GANTRY_GITHUB_OWNER is acme but no GitHub token is configured/);
+  });
+
+  it('builds the delivery ports from GANTRY_PIPELINES, and none without it', async () => {
+    // Prepare
+    const pipelines = JSON.stringify({
+      'billing-service': { staging: { name: 'billing-staging' }, production: { name: 'billing-production' } },
+    });
+    // Act
+    const withPipelines = await createAwsStepDeps(
+      { ...stageEnv(dir), GANTRY_PIPELINES: pipelines, GANTRY_REQUESTS_DIR: join(dir, 'requests') },
+      { requireSigningKey: false },
+    );
+    const without = await createAwsStepDeps(stageEnv(dir), { requireSigningKey: false });
+    const unknown = createAwsStepDeps(
+      {
+        ...stageEnv(dir),
+        GANTRY_PIPELINES: JSON.stringify({ checkout: JSON.parse(pipelines)['billing-service'] }),
+      },
+      { requireSigningKey: false },
+    );
+    const malformed = () => readAwsRuntimeEnv({ ...stageEnv(dir), GANTRY_PIPELINES: '{billing' });
+    const misspelt = () =>
+      readAwsRuntimeEnv({
+        ...stageEnv(dir),
+        GANTRY_PIPELINES: JSON.stringify({
+          'billing-service': { staging: { name: 'a' }, prod: { name: 'b' } },
+        }),
+      });
+    // Assess
+    expect(withPipelines.delivery?.deployer).toBeInstanceOf(PipelineDeployer);
+    expect([...(withPipelines.delivery?.services.keys() ?? [])]).toEqual(['billing-service']);
+    expect(withPipelines.delivery?.requestsDir).toBe(join(dir, 'requests'));
+    expect(without.delivery).toBeUndefined();
+    await expect(unknown).rejects.toThrow(/GANTRY_PIPELINES names services without a spec: checkout/);
+    expect(malformed).toThrow(/GANTRY_PIPELINES: is not JSON/);
+    expect(misspelt).toThrow(/GANTRY_PIPELINES: /);
+  });
+
+  it('gives a component the merge queue only with the sandbox it passes', async () => {
+    // Prepare
+    const aws = await createAwsStepDeps(
+      {
+        ...stageEnv(dir),
+        GANTRY_PIPELINES: JSON.stringify({
+          'billing-service': { staging: { name: 's' }, production: { name: 'p' } },
+        }),
+      },
+      { requireSigningKey: false },
+    );
+    const sandbox = {
+      kind: 'process',
+      workspaceMount: '/workspace',
+      run: async () => ({}),
+    } as unknown as Sandbox;
+    // Act
+    const delivery = deliveryWith(aws, sandbox, join(dir, 'queue'));
+    const none = deliveryWith({ ...aws, delivery: undefined }, sandbox, join(dir, 'queue'));
+    // Assess
+    expect(delivery?.mergeQueue).toBeInstanceOf(MergeQueue);
+    expect(delivery?.deployer).toBe(aws.delivery?.deployer);
+    expect(none).toBeUndefined();
   });
 });

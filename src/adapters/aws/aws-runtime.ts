@@ -2,23 +2,48 @@ import { access, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CodePipelineClient } from '@aws-sdk/client-codepipeline';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
 import { BedrockConverseModel } from '../../agent/models/bedrock.js';
 import { loadApproverMatrix } from '../../approvals/approval-matrix.js';
+import { loadServiceSpecs } from '../../deploy/service-spec.js';
 import { ForgeError, InvalidInputError } from '../../domain/errors.js';
+import { MergeQueue } from '../../forge/merge-queue.js';
 import { SecretRedactor } from '../../gateway/redact.js';
 import { policyVersionOf } from '../../local/policy-version.js';
 import { loadPriceTable, type RunBudget } from '../../policy/budgets.js';
 import { loadCapabilities } from '../../policy/capabilities.js';
 import { CedarPolicyEngine } from '../../policy/cedar-engine.js';
 import { loadRiskRules } from '../../policy/risk-rules.js';
+import type { Deployer } from '../../ports/deployer.js';
 import type { RecordStore } from '../../ports/event-log.js';
 import type { Forge } from '../../ports/forge.js';
-import type { StepDeps, StepSettings } from '../../steps/step-deps.js';
+import type { Sandbox } from '../../ports/sandbox.js';
+import type { DeliveryDeps, StepDeps, StepSettings } from '../../steps/step-deps.js';
+import { GitHubForge } from '../github/github-forge.js';
 import { DynamoEventLog } from './dynamodb-event-log.js';
+import { PipelineDeployer, type PipelineService } from './pipeline-deployer.js';
 import { runArtifactPrefix, S3ArtifactStore } from './s3-artifact-store.js';
+
+const PipelineRefConfig = z.strictObject({
+  name: z.string().min(1),
+  sourceActionName: z.string().min(1).optional(),
+  endpoint: z.string().min(1).optional(),
+});
+
+/** One service's pipelines as `GANTRY_PIPELINES` names them: the shape {@link PipelineDeployer} takes. */
+export const PipelineServiceConfig = z.strictObject({
+  staging: PipelineRefConfig,
+  production: PipelineRefConfig,
+  redeploy: PipelineRefConfig.optional(),
+  alarms: z
+    .array(
+      z.strictObject({ name: z.string().min(1), metric: z.enum(['error-rate', 'latency-p95', 'health']) }),
+    )
+    .optional(),
+}) satisfies z.ZodType<PipelineService>;
 
 /**
  * The environment the infrastructure sets on every Gantry function and on the sandbox task.
@@ -37,6 +62,13 @@ import { runArtifactPrefix, S3ArtifactStore } from './s3-artifact-store.js';
  * | `GANTRY_POLICIES_DIR` | optional: the bundled `policies/` directory; default `policies/` next to the bundle |
  * | `GANTRY_WORKSPACES_DIR` | optional: where run workspaces live; default `/workspace` (the sandbox task's volume) |
  * | `GANTRY_EVIDENCE_DIR` | optional: readable copies of evidence packets; default `<tmpdir>/gantry-evidence` |
+ * | `GANTRY_PIPELINES` | optional: the delivery loop's pipelines, JSON `{ "<service>": { "staging": { "name": … }, "production": { "name": … }, "redeploy"?, "alarms"? } }` ({@link PipelineService}); without it runs end at the pull request |
+ * | `GANTRY_PIPELINE_TIMEOUT_SECONDS` | optional: how long a deploy step waits for its pipeline execution; default 840 (a Lambda lives 900) |
+ * | `GANTRY_REQUESTS_DIR` | optional: where filed requests (fix forward) are written; default `<tmpdir>/gantry-requests`. On AWS that directory dies with the function: each filed request is also an artifact and a `filed-request` record |
+ * | `GANTRY_GITHUB_OWNER` | optional: the GitHub user or organisation owning the repositories; with a token, the forge is {@link GitHubForge} |
+ * | `GANTRY_GITHUB_TOKEN` / `GANTRY_GITHUB_TOKEN_PARAM` | the GitHub token, or the SSM SecureString parameter holding it (as the signing key) |
+ * | `GANTRY_GITHUB_API_URL` | optional: the API root for GitHub Enterprise Server; default `https://api.github.com` |
+ * | `GANTRY_ROLLBACK_MACHINE_ARN` | the rollback state machine; the alarm router starts it (functions/alarm-router.ts) |
  *
  * Functions add their own: `GANTRY_IDEMPOTENCY_TABLE` (steps), `GANTRY_BUS_NAME` and
  * `GANTRY_WEBHOOK_SECRET[_PARAM]` (GitHub webhook), `GANTRY_SANDBOX_RUN_ROLE_ARN` and
@@ -64,6 +96,23 @@ export const AwsRuntimeEnv = z.object({
   GANTRY_POLICIES_DIR: z.string().min(1).optional(),
   GANTRY_WORKSPACES_DIR: z.string().min(1).default('/workspace'),
   GANTRY_EVIDENCE_DIR: z.string().min(1).optional(),
+  GANTRY_PIPELINES: z
+    .string()
+    .optional()
+    .transform((text, context) => {
+      if (text === undefined || text.trim() === '') return undefined;
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        context.addIssue({ code: 'custom', message: 'is not JSON' });
+        return z.NEVER;
+      }
+    })
+    .pipe(z.record(z.string().min(1), PipelineServiceConfig).optional()),
+  GANTRY_PIPELINE_TIMEOUT_SECONDS: z.coerce.number().int().positive().max(3600).default(840),
+  GANTRY_REQUESTS_DIR: z.string().min(1).optional(),
+  GANTRY_GITHUB_OWNER: z.string().min(1).optional(),
+  GANTRY_GITHUB_API_URL: z.url().optional(),
 });
 export type AwsRuntimeEnv = z.infer<typeof AwsRuntimeEnv>;
 
@@ -89,7 +138,7 @@ export function readAwsRuntimeEnv(env: NodeJS.ProcessEnv = process.env): AwsRunt
 }
 
 /**
- * The forge until the GitHub adapter exists: every operation fails and says why, so a deployed stage
+ * The forge of a stage without GitHub settings: every operation fails and says why, so a deployed stage
  * stops at MapRepository with a readable reason instead of half-working.
  *
  * @example
@@ -97,9 +146,9 @@ export function readAwsRuntimeEnv(env: NodeJS.ProcessEnv = process.env): AwsRunt
  */
 export class ForgeUnavailable implements Forge {
   private refuse(operation: string, input?: string): never {
-    throw new ForgeError(`there is no forge on AWS yet: ${operation} cannot run`, {
+    throw new ForgeError(`this stage has no forge configured: ${operation} cannot run`, {
       input,
-      hint: 'the GitHub forge adapter arrives with the delivery-loop work; until then run this request with the embedded runtime (`gantry run`)',
+      hint: 'set GANTRY_GITHUB_OWNER and GANTRY_GITHUB_TOKEN_PARAM (docs/aws.md), or run this request with the embedded runtime (`gantry run`)',
     });
   }
   ensureRepository(ref: { name: string }): never {
@@ -120,6 +169,55 @@ export class ForgeUnavailable implements Forge {
   listPullRequests(repository: string): never {
     return this.refuse('listPullRequests', repository);
   }
+  defaultHead(repository: string): never {
+    return this.refuse('defaultHead', repository);
+  }
+  advanceDefaultBranch(repository: string): never {
+    return this.refuse('advanceDefaultBranch', repository);
+  }
+  pushQueueCommit(repository: string): never {
+    return this.refuse('pushQueueCommit', repository);
+  }
+  commentOnPullRequest(repository: string): never {
+    return this.refuse('commentOnPullRequest', repository);
+  }
+  commitsBetween(repository: string): never {
+    return this.refuse('commitsBetween', repository);
+  }
+  changedFiles(repository: string): never {
+    return this.refuse('changedFiles', repository);
+  }
+}
+
+/**
+ * The forge the environment names: {@link GitHubForge} when `GANTRY_GITHUB_OWNER` and a token are set,
+ * {@link ForgeUnavailable} otherwise. An owner without a token is a mistake, and says so.
+ *
+ * @example
+ * const forge = await forgeFromEnvironment(process.env, readAwsRuntimeEnv(process.env));
+ */
+export async function forgeFromEnvironment(
+  env: NodeJS.ProcessEnv,
+  config: AwsRuntimeEnv,
+  fetchImpl: typeof fetch = fetch,
+): Promise<Forge> {
+  const owner = config.GANTRY_GITHUB_OWNER;
+  if (!owner) return new ForgeUnavailable();
+  const token = await resolveSecret(env, 'GITHUB_TOKEN', fetchImpl);
+  if (!token) {
+    throw new InvalidInputError(`GANTRY_GITHUB_OWNER is ${owner} but no GitHub token is configured`, {
+      input: 'GANTRY_GITHUB_TOKEN_PARAM',
+      hint: 'set GANTRY_GITHUB_TOKEN_PARAM to an SSM SecureString parameter (or GANTRY_GITHUB_TOKEN) holding a token with contents and pull-request write access',
+    });
+  }
+  return new GitHubForge({
+    octokit: {
+      auth: token,
+      ...(config.GANTRY_GITHUB_API_URL ? { baseUrl: config.GANTRY_GITHUB_API_URL } : {}),
+    },
+    owner,
+    workDir: join(tmpdir(), 'gantry-github'),
+  });
 }
 
 /** Port of the AWS Parameters and Secrets Lambda Extension unless the environment says otherwise. */
@@ -201,8 +299,12 @@ const defaultSettings: Omit<StepSettings, 'workspacesDir' | 'evidenceDir'> = {
 };
 
 export interface AwsStepDepsOptions {
-  /** The forge; default {@link ForgeUnavailable} until the GitHub adapter exists. */
+  /** The forge; default {@link forgeFromEnvironment}: GitHub when configured, else {@link ForgeUnavailable}. */
   forge?: Forge;
+  /** The deployer; default a {@link PipelineDeployer} when `GANTRY_PIPELINES` names pipelines. */
+  deployer?: Deployer;
+  /** A CodePipeline client for the default deployer. Tests pass a local one. */
+  codePipeline?: CodePipelineClient;
   /** A DynamoDB client; default a real one with the SDK's own region and credentials. Tests pass a local one. */
   dynamo?: DynamoDBClient;
   /** An S3 client; default a real one. Tests pass a local one. */
@@ -217,8 +319,16 @@ export interface AwsStepDepsOptions {
   fetch?: typeof fetch;
 }
 
+/**
+ * The delivery ports without the merge queue: the queue runs tests, so it needs a sandbox, which only the
+ * sandbox task has ({@link deliveryWith}).
+ */
+export type AwsDelivery = Omit<DeliveryDeps, 'mergeQueue'>;
+
 /** What {@link createAwsStepDeps} builds: the step dependencies without a model and sandbox, plus their sources. */
-export type AwsStepDeps = Omit<StepDeps, 'sandbox' | 'model'> & {
+export type AwsStepDeps = Omit<StepDeps, 'sandbox' | 'model' | 'delivery'> & {
+  /** Present when the stage names its pipelines (`GANTRY_PIPELINES`) or a deployer was passed. */
+  delivery?: AwsDelivery;
   config: AwsRuntimeEnv;
   log: DynamoEventLog;
   records: RecordStore;
@@ -296,14 +406,17 @@ export async function createAwsStepDeps(
   await mkdir(settings.evidenceDir, { recursive: true });
   const riskRules = await loadRiskRules(join(policies, 'risk-rules.yaml'));
   const capabilities = await loadCapabilities(join(policies, 'capabilities'));
+  const delivery = await awsDelivery(config, policies, log, now, options);
+  const forge = options.forge ?? (await forgeFromEnvironment(env, config, fetchImpl));
   return {
+    ...(delivery ? { delivery } : {}),
     config,
     policiesDir: policies,
     log,
     records: log,
     artifacts,
     artifactsForRun,
-    forge: options.forge ?? new ForgeUnavailable(),
+    forge,
     riskRules,
     capabilities,
     policy: await CedarPolicyEngine.load(join(policies, 'cedar')),
@@ -316,6 +429,63 @@ export async function createAwsStepDeps(
     // An unknown capability is rejected by checkRequest; until then the strictest budget applies.
     budgetFor: (id: string) => capabilities.list().find((c) => c.id === id)?.budgets ?? fallbackBudget,
     now,
+  };
+}
+
+/**
+ * The delivery ports on AWS: the pipeline deployer over the stage's pipelines, the bundled service specs
+ * (`policies/services/`) and a scratch directory for filed requests. Undefined when nothing is
+ * configured, so runs end at the pull request as before.
+ */
+async function awsDelivery(
+  config: AwsRuntimeEnv,
+  policies: string,
+  records: RecordStore,
+  now: () => Date,
+  options: AwsStepDepsOptions,
+): Promise<AwsDelivery | undefined> {
+  const pipelines = config.GANTRY_PIPELINES;
+  if (!options.deployer && !pipelines) return undefined;
+  const services = await loadServiceSpecs(join(policies, 'services'));
+  const unknown = Object.keys(pipelines ?? {}).filter((name) => !services.has(name));
+  if (unknown.length > 0) {
+    throw new InvalidInputError(`GANTRY_PIPELINES names services without a spec: ${unknown.join(', ')}`, {
+      input: 'GANTRY_PIPELINES',
+      hint: `name only services of policies/services/ (${[...services.keys()].join(', ') || 'none'}), or add their specs`,
+    });
+  }
+  const deployer =
+    options.deployer ??
+    new PipelineDeployer({
+      client: options.codePipeline ?? new CodePipelineClient({}),
+      records,
+      services: pipelines ?? {},
+      timeoutMs: config.GANTRY_PIPELINE_TIMEOUT_SECONDS * 1000,
+      now,
+    });
+  return { deployer, services, requestsDir: config.GANTRY_REQUESTS_DIR ?? join(tmpdir(), 'gantry-requests') };
+}
+
+/**
+ * The complete delivery ports of one component: the AWS ones and a merge queue testing with `sandbox`
+ * under `workDir`. Only the sandbox task's queue can run tests (the mergeChange step runs there); a Lambda
+ * passes its no-sandbox, so a queue run there fails and says so.
+ *
+ * @example
+ * const delivery = deliveryWith(aws, sandbox, '/workspace/.merge-queue');
+ */
+export function deliveryWith(aws: AwsStepDeps, sandbox: Sandbox, workDir: string): DeliveryDeps | undefined {
+  if (!aws.delivery) return undefined;
+  return {
+    ...aws.delivery,
+    mergeQueue: new MergeQueue({
+      forge: aws.forge,
+      records: aws.records,
+      sandbox,
+      workDir,
+      now: aws.now,
+      testLimits: aws.settings.sandboxLimits,
+    }),
   };
 }
 

@@ -300,3 +300,126 @@ describe('RecordingModel', () => {
     await expect(readFile(out, 'utf8')).rejects.toThrow(/ENOENT/);
   });
 });
+
+const REVIEW_TURNS = `  - conversation: review
+    phase: review
+    response:
+      model: anthropic.claude-3-5-sonnet-20240620-v1:0
+      content:
+        - type: text
+          text: Reviewed.
+      stopReason: end_turn
+      usage: { inputTokens: 300, outputTokens: 40 }
+`;
+
+const reviewRequest = (messages: ModelMessage[]): ModelRequest => ({
+  ...requestWith(messages, []),
+  conversation: 'review',
+});
+
+describe('CassetteModel conversations', () => {
+  it('counts turns within the request conversation, so a review and the agent each start at their first turn', async () => {
+    // Prepare: the review turn sits between the agent's two turns in the file
+    const text = CASSETTE_YAML.replace('  - phase: finish\n', `${REVIEW_TURNS}  - phase: finish\n`);
+    const model = new CassetteModel(await cassetteFile('mixed.yaml', text));
+
+    // Act
+    const review = await model.converse(reviewRequest([userSays('review this diff')]));
+    const agentFirst = await model.converse(requestWith([userSays('fix it')]));
+    const agentSecond = await model.converse(
+      requestWith([userSays('fix it'), assistantSays('reading'), userSays('file')]),
+    );
+    const explicitAgent = await model.converse({
+      ...requestWith([userSays('fix it')]),
+      conversation: 'agent',
+    });
+
+    // Assess
+    expect(review.content).toEqual([{ type: 'text', text: 'Reviewed.' }]);
+    expect(agentFirst.stopReason).toBe('tool_use');
+    expect(agentSecond.content).toEqual([{ type: 'text', text: 'Done.' }]);
+    expect(explicitAgent).toEqual(agentFirst);
+  });
+
+  it('names the conversation when the cassette holds no turns of it', async () => {
+    // Prepare
+    const path = await cassetteFile('agent-only.yaml', CASSETTE_YAML);
+    const model = new CassetteModel(path);
+
+    // Act
+    const error = await failureOf(() => model.converse(reviewRequest([userSays('review')])));
+
+    // Assess
+    expect(error.message).toBe(
+      `cassette ${path} holds no turns of conversation 'review'; the run asked for turn 1`,
+    );
+    expect(error.hint).toContain("record the 'review' conversation");
+  });
+
+  it('names the conversation when it runs out of that conversation’s turns', async () => {
+    // Prepare
+    const path = await cassetteFile('mixed.yaml', `${CASSETTE_YAML}${REVIEW_TURNS}`);
+    const model = new CassetteModel(path);
+
+    // Act
+    const review = await failureOf(() =>
+      model.converse(reviewRequest([userSays('a'), assistantSays('b'), userSays('c')])),
+    );
+    const agent = await failureOf(() =>
+      model.converse(
+        requestWith([userSays('a'), assistantSays('b'), userSays('c'), assistantSays('d'), userSays('e')]),
+      ),
+    );
+
+    // Assess
+    expect(review.message).toBe(
+      `cassette ${path} holds 1 turns of conversation 'review'; the run asked for turn 2`,
+    );
+    expect(agent.message).toBe(
+      `cassette ${path} holds 2 turns of conversation 'agent'; the run asked for turn 3`,
+    );
+  });
+
+  it('RecordingModel records the conversation of each call and saves a cassette that replays both', async () => {
+    // Prepare
+    const live = new CassetteModel(await cassetteFile('source.yaml', `${CASSETTE_YAML}${REVIEW_TURNS}`));
+    const recorder = new RecordingModel(live);
+    const out = join(dir, 'recorded.yaml');
+
+    // Act
+    recorder.phase = 'explore';
+    await recorder.converse(requestWith([userSays('go')]));
+    recorder.phase = 'review';
+    const review = await recorder.converse(reviewRequest([userSays('review')]));
+    recorder.phase = 'finish';
+    await recorder.converse(requestWith([userSays('go'), assistantSays('x'), userSays('y')]));
+    recorder.save(out);
+
+    // Assess
+    const saved = Cassette.parse(parseYaml(await readFile(out, 'utf8')));
+    expect(saved.turns.map((turn) => turn.conversation)).toEqual([undefined, 'review', undefined]);
+    const replay = new CassetteModel(out);
+    expect(await replay.converse(reviewRequest([userSays('review')]))).toEqual(review);
+    expect(
+      (await replay.converse(requestWith([userSays('go'), assistantSays('x'), userSays('y')]))).content,
+    ).toEqual([{ type: 'text', text: 'Done.' }]);
+  });
+
+  it('RecordingModel refuses to save a conversation whose calls replay could not find', async () => {
+    // Prepare
+    const live = new CassetteModel(await cassetteFile('source.yaml', `${CASSETTE_YAML}${REVIEW_TURNS}`));
+    const recorder = new RecordingModel(live);
+    const out = join(dir, 'recorded.yaml');
+    await recorder.converse(requestWith([userSays('go')]));
+    await recorder.converse(reviewRequest([userSays('review')]));
+    await recorder.converse(reviewRequest([userSays('review again from scratch')]));
+
+    // Act
+    const error = await failureOf(() => recorder.save(out));
+
+    // Assess
+    expect(error.message).toBe(
+      `cannot save cassette ${out}: call 3 of conversation 'review' carried 0 assistant messages, but replay would need 1 to find it`,
+    );
+  });
+});

@@ -19,6 +19,11 @@ export const Cassette = z.strictObject({
     z.strictObject({
       /** The loop phase that asked for this turn (plan, edit, test...), for a person reading the cassette. */
       phase: z.string().optional(),
+      /**
+       * The conversation of the run this turn answers (`agent` when absent, `review`...). Each
+       * conversation replays its own turns, counted from its first.
+       */
+      conversation: z.string().min(1).optional(),
       response: ModelResponse,
     }),
   ),
@@ -27,11 +32,16 @@ export type Cassette = z.infer<typeof Cassette>;
 
 const RE_RECORD_HINT = 'record more turns with a live model, or run with a live model via --model';
 
+/** The conversation a request or turn without one belongs to: the coding agent's. */
+export const DEFAULT_CONVERSATION = 'agent';
+
 /**
  * A {@link ModelPort} that replays a cassette file (YAML or JSON).
  *
  * Replay is stateless: the turn returned is the number of assistant messages already in the
- * request, so a run resumed from its event log gets the same answers as the run it continues.
+ * request, counted among the turns of the request's conversation (`agent` unless the request names
+ * another, such as `review`), so a run resumed from its event log gets the same answers as the run
+ * it continues, and a review does not consume the coding agent's turns.
  *
  * @example
  * ```ts
@@ -60,12 +70,26 @@ export class CassetteModel implements ModelPort {
       });
     }
     const index = request.messages.filter((message) => message.role === 'assistant').length;
-    const turns = this.cassette.turns;
+    const conversation = request.conversation ?? DEFAULT_CONVERSATION;
+    const turns = this.cassette.turns.filter(
+      (candidate) => (candidate.conversation ?? DEFAULT_CONVERSATION) === conversation,
+    );
+    // Cassettes from before conversations existed keep their messages word for word.
+    const named = this.cassette.turns.length !== turns.length || conversation !== DEFAULT_CONVERSATION;
+    const of = named ? ` of conversation '${conversation}'` : '';
     const turn = turns[index];
     if (!turn) {
       throw new ModelError(
-        `cassette ${this.path} holds ${turns.length} turns; the run asked for turn ${index + 1}`,
-        { input: this.path, hint: RE_RECORD_HINT },
+        turns.length === 0
+          ? `cassette ${this.path} holds no turns of conversation '${conversation}'; the run asked for turn ${index + 1}`
+          : `cassette ${this.path} holds ${turns.length} turns${of}; the run asked for turn ${index + 1}`,
+        {
+          input: this.path,
+          hint:
+            turns.length === 0
+              ? `record the '${conversation}' conversation with a live model (RecordingModel), or run with a live model via --model`
+              : RE_RECORD_HINT,
+        },
       );
     }
     const offered = new Set(request.tools.map((tool) => tool.name));
@@ -74,7 +98,7 @@ export class CassetteModel implements ModelPort {
         const phase = turn.phase ? ` (phase ${turn.phase})` : '';
         const names = [...offered].join(', ') || 'none';
         throw new ModelError(
-          `cassette ${this.path} turn ${index + 1}${phase} calls tool '${block.name}', which this run does not offer (tools: ${names})`,
+          `cassette ${this.path} turn ${index + 1}${of}${phase} calls tool '${block.name}', which this run does not offer (tools: ${names})`,
           {
             input: this.path,
             hint: 'the cassette diverged from this version of the tools; re-record it with a live model via --model',
@@ -143,7 +167,12 @@ export class RecordingModel implements ModelPort {
   phase: string | undefined;
   readonly #inner: ModelPort;
   readonly #note: string | undefined;
-  readonly #turns: Array<{ phase?: string; response: ModelResponse; assistantMessages: number }> = [];
+  readonly #turns: Array<{
+    phase?: string;
+    conversation?: string;
+    response: ModelResponse;
+    assistantMessages: number;
+  }> = [];
   #startedAt: string | undefined;
 
   constructor(inner: ModelPort, options: { note?: string; phase?: string } = {}) {
@@ -158,6 +187,10 @@ export class RecordingModel implements ModelPort {
     const response = await this.#inner.converse(request, options);
     this.#turns.push({
       ...(this.phase ? { phase: this.phase } : {}),
+      // The default stays implicit, so an agent-only cassette reads as it always did.
+      ...(request.conversation && request.conversation !== DEFAULT_CONVERSATION
+        ? { conversation: request.conversation }
+        : {}),
       response: structuredClone(response),
       assistantMessages: request.messages.filter((message) => message.role === 'assistant').length,
     });
@@ -173,23 +206,41 @@ export class RecordingModel implements ModelPort {
         at: this.#startedAt ?? new Date().toISOString(),
         ...(this.#note ? { note: this.#note } : {}),
       },
-      turns: this.#turns.map(({ phase, response }) => (phase ? { phase, response } : { response })),
+      turns: this.#turns.map(({ phase, conversation, response }) => ({
+        ...(phase ? { phase } : {}),
+        ...(conversation ? { conversation } : {}),
+        response,
+      })),
     });
   }
 
   /**
    * Writes the cassette as JSON for a `.json` path and as YAML otherwise, creating folders as needed.
-   * Refuses when the calls did not form one growing conversation, since replay could not find its turns.
+   * Refuses when the calls of a conversation did not form one growing exchange, since replay could
+   * not find their turns.
    */
   save(path: string): void {
-    const stray = this.#turns.findIndex((turn, index) => turn.assistantMessages !== index);
+    const seen = new Map<string, number>();
+    const stray = this.#turns.findIndex((turn) => {
+      const conversation = turn.conversation ?? DEFAULT_CONVERSATION;
+      const position = seen.get(conversation) ?? 0;
+      seen.set(conversation, position + 1);
+      return turn.assistantMessages !== position;
+    });
     if (stray !== -1) {
       const turn = this.#turns[stray];
+      const needed = this.#turns
+        .slice(0, stray)
+        .filter(
+          (earlier) =>
+            (earlier.conversation ?? DEFAULT_CONVERSATION) === (turn?.conversation ?? DEFAULT_CONVERSATION),
+        ).length;
+      const of = turn?.conversation ? ` of conversation '${turn.conversation}'` : '';
       throw new ModelError(
-        `cannot save cassette ${path}: call ${stray + 1} carried ${turn?.assistantMessages} assistant messages, but replay would need ${stray} to find it`,
+        `cannot save cassette ${path}: call ${stray + 1}${of} carried ${turn?.assistantMessages} assistant messages, but replay would need ${needed} to find it`,
         {
           input: path,
-          hint: 'record one conversation per cassette: each call must extend the previous one by one assistant turn',
+          hint: 'each call of a conversation must extend the previous one by one assistant turn; give a separate exchange its own conversation on the request',
         },
       );
     }

@@ -1,0 +1,39 @@
+import { z } from 'zod';
+import { TestLink } from '../domain/context.js';
+import { Plan } from '../domain/plan.js';
+import { EngineeringRequest } from '../domain/request.js';
+import { DiffFile } from './unified-diff.js';
+
+/**
+ * Everything a pull request review reads. Plain data only, so the workflow can store it by hash
+ * and a resumed run reviews exactly the same thing.
+ */
+export const ReviewInput = z.strictObject({
+  request: EngineeringRequest,
+  plan: Plan.optional(),
+  /** The pull request's diff against its base, one entry per file (see `parseUnifiedDiff`). */
+  diff: z.array(DiffFile),
+  /** The evidence packet's score (`scoreEvidence`). */
+  evidence: z.strictObject({
+    completeness: z.number().min(0).max(1),
+    missing: z.array(z.string()),
+  }),
+  /** How each request constraint was checked on the final diff (the diff scope report's checks). */
+  constraints: z.array(z.strictObject({ constraint: z.string(), honoured: z.boolean(), how: z.string() })),
+  /** The diff scope report's violations; `constraint` names the request constraint a rule enforces. */
+  scopeViolations: z.array(
+    z.strictObject({
+      rule: z.string(),
+      constraint: z.string().optional(),
+      files: z.array(z.string()),
+      message: z.string(),
+    }),
+  ),
+  /** Globs or paths the repository map labels sensitive (matched on the whole path, dotfiles included). */
+  sensitivePaths: z.array(z.string()),
+  /** Globs that name test files; the conventional test locations and suffixes when absent. */
+  testFilePatterns: z.array(z.string()).min(1).optional(),
+  /** Which test exercises which source file, from the repository map. */
+  testLinks: z.array(TestLink).optional(),
+});
+export type ReviewInput = z.infer<typeof ReviewInput>;
