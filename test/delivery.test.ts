@@ -235,6 +235,15 @@ describe('a rollback the runbook does not cover stops and asks a person', () => 
     );
     const incident = (await gantry.incidents())[0];
     expect(incident?.status).toBe('needs-human');
+    // The runbook's owners and the deployers are asked, with the reason and where to look.
+    const messages = JSON.parse(await gantry.artifacts.getText(incident?.notification ?? '')) as {
+      to: string[];
+      email: { subject: string; text: string };
+    };
+    expect(messages.to).toEqual(['@acme/sre', '@acme/release']);
+    expect(messages.email.subject).toContain(incident?.id);
+    expect(messages.email.text).toMatch(/does not apply cleanly/);
+    expect(messages.email.text).toContain(`gantry show ${routed.rollback?.runId}`);
     // Nothing half-done: no revert pull request, main untouched, production still on the delivered change.
     expect(incident?.revertPullRequest).toBeUndefined();
     expect(git(bare, 'show', 'main:src/invoice.js')).toContain('Number.isFinite(invoice.discountPercent)');

@@ -283,7 +283,11 @@ async function judge(
     dirs: [join(trace.home, 'data', 's3'), join(trace.home, 'evidence')],
   });
   for (const leak of leaks) failures.push(`canary ${leak.canary} leaked into ${leak.where}`);
-  if (evalCase.acceptance && evalCase.acceptanceDir && trace.state === 'completed') {
+  // A run waiting at its merge gate has opened its pull request: the change is judged the same way.
+  const delivered =
+    trace.state === 'completed' ||
+    (trace.state === 'waiting_for_approval' && trace.events.some((e) => e.type === 'pr.opened'));
+  if (evalCase.acceptance && evalCase.acceptanceDir && delivered) {
     const failure = await runAcceptance(evalCase, trace);
     if (failure) failures.push(failure);
   }

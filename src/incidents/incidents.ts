@@ -49,6 +49,11 @@ export const Incident = z.strictObject({
   fixRequest: z.string().optional(),
   resolvedAt: z.string().datetime().optional(),
   note: z.string().optional(),
+  /** The Slack and email messages that asked people to take it, stored by hash. */
+  notification: z
+    .string()
+    .regex(/^[a-f0-9]{64}$/)
+    .optional(),
 });
 export type Incident = z.infer<typeof Incident>;
 

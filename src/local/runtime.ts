@@ -37,6 +37,7 @@ import {
   type HealthInput,
   type HealthReport,
 } from '../health/index.js';
+import { renderEscalation } from '../incidents/escalation.js';
 import {
   INCIDENT_KIND,
   type Incident,
@@ -441,8 +442,15 @@ export class Gantry {
       const note = !offending
         ? `deployment ${deployment.id} was not made by a Gantry run: a person decides`
         : "the alarm is on a rollback's own redeploy: a person decides";
-      await saveIncident(this.base.records, { ...incident, status: 'needs-human', note });
-      return { incident: { ...incident, status: 'needs-human', note } };
+      const owners = [this.base.capabilities.get('rollback').owner, ...this.base.approvers.deployers];
+      const messages = renderEscalation(incident, note, [...new Set(owners)]);
+      const notification = await this.artifacts.put(
+        this.base.redactor.redact(JSON.stringify(messages, null, 2)).text,
+        'application/json',
+      );
+      const escalated: Incident = { ...incident, status: 'needs-human', note, notification };
+      await saveIncident(this.base.records, escalated);
+      return { incident: escalated };
     }
     if (existing && existing.status !== 'open') return { incident: existing };
     const child = { runId: rollbackRunIdFor(incident.id), traceId: offending.traceId };

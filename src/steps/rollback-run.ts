@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { RunHaltedError } from '../domain/errors.js';
 import type { EngineeringRequest } from '../domain/request.js';
+import { renderEscalation } from '../incidents/escalation.js';
 import { incidentIdOf, incidentRef, requireIncident, saveIncident } from '../incidents/incidents.js';
 import { deliveryOf, openedIncident } from './delivery-context.js';
 import { describeStepError } from './finish-run.js';
@@ -467,6 +468,15 @@ export async function escalateRollback(
   const { incident } = await incidentOf(deps, input.run);
   const why = input.reason ?? (input.error === undefined ? 'unknown' : describeStepError(input.error));
   const reason = deps.redactor.redact(`rollback needs a person: ${why}`).text;
-  await saveIncident(deps.records, { ...incident, status: 'needs-human', note: reason });
+  // The people who own the runbook, and those who may deploy, are asked to take it.
+  const owners = [deps.capabilities.get('rollback').owner, ...deps.approvers.deployers];
+  const messages = renderEscalation({ ...incident, rollbackRun: input.run.runId }, reason, [
+    ...new Set(owners),
+  ]);
+  const notification = await deps.artifacts.put(
+    deps.redactor.redact(JSON.stringify(messages, null, 2)).text,
+    'application/json',
+  );
+  await saveIncident(deps.records, { ...incident, status: 'needs-human', note: reason, notification });
   return { reason };
 }
