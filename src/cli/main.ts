@@ -335,11 +335,19 @@ program
   )
   .option('--concurrency <n>', 'cases run at once', (v) => Number.parseInt(v, 10), 2)
   .option('--out <dir>', 'where the result and the reports go', 'eval-out')
+  .option('--strict', 'exit non-zero when any case fails (by default only escapes and regressions do)')
   .option('--json', 'print the result as JSON')
   .action(
     async (
       suite: string,
-      options: { model?: string; baseline?: string; concurrency: number; out: string; json?: boolean },
+      options: {
+        model?: string;
+        baseline?: string;
+        concurrency: number;
+        out: string;
+        strict?: boolean;
+        json?: boolean;
+      },
     ) => {
       const { result, files, regressions, exitCode } = await runEvalCommand({
         suiteDir: resolve(suite),
@@ -347,6 +355,7 @@ program
         baseline: options.baseline && resolve(options.baseline),
         concurrency: options.concurrency,
         outDir: resolve(options.out),
+        strict: options.strict,
         onCase: options.json
           ? undefined
           : (c) =>

@@ -18,6 +18,8 @@ export interface EvalCommandOptions {
   configFile?: string;
   policiesDir?: string;
   home?: string;
+  /** Fail when any case fails, not only on an escape or a regression (CI runs the recorded suites so). */
+  strict?: boolean;
   onCase?: (outcome: EvalCaseOutcome) => void;
 }
 
@@ -25,7 +27,7 @@ export interface EvalCommandOutcome {
   result: EvalResult;
   files: { json: string; markdown: string; html: string };
   regressions: Regression[];
-  /** 1 when a figure regressed beyond tolerance or any security case escaped, else 0. */
+  /** 1 when a figure regressed beyond tolerance, any security case escaped, or (strict) any case failed. */
   exitCode: 0 | 1;
 }
 
@@ -47,6 +49,7 @@ export async function runEvalCommand(options: EvalCommandOptions): Promise<EvalC
   const files = await writeEvalReports(result, options.outDir ?? 'eval-out');
   const regressions =
     baseline && config ? compareToBaseline(result, baseline, config.tolerances).regressions : [];
-  const exitCode = regressions.length > 0 || result.figures.escapes > 0 ? 1 : 0;
+  const failedCase = options.strict === true && result.figures.passed < result.figures.cases;
+  const exitCode = regressions.length > 0 || result.figures.escapes > 0 || failedCase ? 1 : 0;
   return { result, files, regressions, exitCode };
 }

@@ -192,4 +192,20 @@ describe('runEvalCommand', () => {
     expect(outcome.regressions.map((r) => r.figure)).toContain('taskSuccessRate');
     expect(await readFile(outcome.files.html, 'utf8')).toContain('<svg');
   }, 120_000);
+
+  it('exits 1 when a case fails only in strict mode, as CI runs it', async () => {
+    const lenient = await runEvalCommand({
+      suiteDir: join(root, 'tasks'),
+      outDir: join(root, 'lenient-out'),
+    });
+    const strict = await runEvalCommand({
+      suiteDir: join(root, 'tasks'),
+      outDir: join(root, 'strict-out'),
+      strict: true,
+    });
+    expect(lenient.result.figures.passed).toBeLessThan(lenient.result.figures.cases);
+    expect(lenient.result.figures.escapes).toBe(0);
+    expect(lenient.exitCode).toBe(0);
+    expect(strict.exitCode).toBe(1);
+  }, 240_000);
 });
