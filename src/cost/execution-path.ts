@@ -1,8 +1,8 @@
 import type { RunEvent } from '../domain/events.js';
 import type { RunState } from '../domain/run.js';
 import type { State, StateMachineDefinition, TaskState } from '../workflows/asl.js';
-import { buildIssueResolver, issueResolverSteps, workspaceSteps } from '../workflows/issue-resolver.js';
-import { buildRollback } from '../workflows/rollback.js';
+import { issueResolverSteps, workspaceSteps } from '../workflows/issue-resolver.js';
+import { workflowFor } from '../workflows/rollback.js';
 
 /**
  * Steps that run in the sandbox's Fargate task on AWS (docs/aws.md): they need the run's workspace and
@@ -27,10 +27,7 @@ const isNestedExecution = (state: TaskState) =>
  */
 export function workflowDefinitionFor(events: readonly RunEvent[]): StateMachineDefinition {
   const received = events.find((e) => e.type === 'request.received');
-  const request = received?.type === 'request.received' ? received.data.request : undefined;
-  return request?.capability === 'rollback' && request.sourceRef?.startsWith('incident:')
-    ? buildRollback()
-    : buildIssueResolver();
+  return workflowFor(received?.type === 'request.received' ? received.data.request : undefined);
 }
 
 /** Where a Task state's step runs on AWS, and whether Step Functions waits for a task token. */

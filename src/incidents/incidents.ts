@@ -87,6 +87,9 @@ export async function listIncidents(records: RecordStore): Promise<Incident[]> {
 /** The `sourceRef` of a rollback request names its incident. */
 export const incidentRef = (id: string) => `incident:${id}`;
 
+/** Whether a request's `sourceRef` names an incident (a rollback request). */
+export const isIncidentRef = (sourceRef: string | undefined) => sourceRef?.startsWith('incident:') === true;
+
 /** The incident a rollback request refers to, from its `sourceRef`. */
 export function incidentIdOf(sourceRef: string | undefined): string {
   const match = /^incident:(.+)$/.exec(sourceRef ?? '');

@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ulid } from 'ulid';
-import { stringify as stringifyYaml } from 'yaml';
 import {
   DynamoEventLog,
   defaultTableNames,
@@ -37,7 +36,6 @@ import {
   type HealthInput,
   type HealthReport,
 } from '../health/index.js';
-import { renderEscalation } from '../incidents/escalation.js';
 import {
   INCIDENT_KIND,
   type Incident,
@@ -75,7 +73,7 @@ import { mergeChange } from '../steps/merge-change.js';
 import { openPullRequest } from '../steps/open-pull-request.js';
 import { patch } from '../steps/patch.js';
 import { prepareRelease } from '../steps/prepare-release.js';
-import { recordNewRun } from '../steps/record-request.js';
+import { recordNewRun, writeFiledRequest } from '../steps/record-request.js';
 import { reproduce } from '../steps/reproduce.js';
 import { requestApproval } from '../steps/request-approval.js';
 import { reviewPullRequest } from '../steps/review-pull-request.js';
@@ -85,6 +83,7 @@ import {
   escalateRollback,
   fileFixForward,
   finishRollback,
+  handToPeople,
   openRevertPullRequest,
   redeploy,
   revertChange,
@@ -97,9 +96,9 @@ import { assertRunMayContinue } from '../steps/run-guard.js';
 import type { RunRef, StepDeps, StepSettings } from '../steps/step-deps.js';
 import { verify } from '../steps/verify.js';
 import type { StateMachineDefinition } from '../workflows/asl.js';
-import { buildIssueResolver, type IssueResolverStep } from '../workflows/issue-resolver.js';
+import type { IssueResolverStep } from '../workflows/issue-resolver.js';
 import { executeLocally, type StepHandler } from '../workflows/local-executor.js';
-import { buildRollback } from '../workflows/rollback.js';
+import { buildRollback, workflowFor } from '../workflows/rollback.js';
 import { type LocalEngines, startLocalEngines } from './engines.js';
 import { lockHome } from './home-lock.js';
 import { policyVersionOf } from './policy-version.js';
@@ -442,15 +441,7 @@ export class Gantry {
       const note = !offending
         ? `deployment ${deployment.id} was not made by a Gantry run: a person decides`
         : "the alarm is on a rollback's own redeploy: a person decides";
-      const owners = [this.base.capabilities.get('rollback').owner, ...this.base.approvers.deployers];
-      const messages = renderEscalation(incident, note, [...new Set(owners)]);
-      const notification = await this.artifacts.put(
-        this.base.redactor.redact(JSON.stringify(messages, null, 2)).text,
-        'application/json',
-      );
-      const escalated: Incident = { ...incident, status: 'needs-human', note, notification };
-      await saveIncident(this.base.records, escalated);
-      return { incident: escalated };
+      return { incident: await handToPeople(this.base, incident, note) };
     }
     if (existing && existing.status !== 'open') return { incident: existing };
     const child = { runId: rollbackRunIdFor(incident.id), traceId: offending.traceId };
@@ -557,13 +548,13 @@ export class Gantry {
     for (const request of attentionRequests(report, { alreadyFiled: already, repositoryFor })) {
       const item = report.attention.find((a) => attentionRequestId(a.key) === request.id);
       if (!item || !request.id) continue;
-      const file = join(requestsDir, `${request.id}.yaml`);
-      const text = this.base.redactor.redact(
-        `# Filed by gantry health: ${item.summary}\n${stringifyYaml(request)}`,
-      ).text;
-      await mkdir(requestsDir, { recursive: true });
-      await writeFile(file, text);
-      const artifact = await this.artifacts.put(text, 'application/yaml');
+      const { file, artifact } = await writeFiledRequest(
+        this.base,
+        requestsDir,
+        request.id,
+        `Filed by gantry health: ${item.summary}`,
+        request,
+      );
       await this.base.records.put('health-filed', item.key, {
         key: item.key,
         requestId: request.id,
@@ -602,13 +593,8 @@ export class Gantry {
 
   private async execute(deps: StepDeps, runId: string, traceId: string): Promise<RunOutcome> {
     const journal = await journalFor(deps, { runId, traceId });
-    const capability = journal.find('request', 'request.received')?.data.request.capability;
     // A rollback run resumes as the rollback workflow; every other run is the issue resolver.
-    const definition =
-      capability === 'rollback' &&
-      journal.find('request', 'request.received')?.data.request.sourceRef?.startsWith('incident:')
-        ? buildRollback()
-        : buildIssueResolver();
+    const definition = workflowFor(journal.find('request', 'request.received')?.data.request);
     const result = await this.executeWorkflow(deps, { runId, traceId }, definition);
     return this.outcome(runId, result.status === 'waiting' ? result.approvalId : undefined);
   }

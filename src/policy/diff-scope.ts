@@ -114,19 +114,18 @@ const ciFile = picomatch(
   ],
   { dot: true },
 );
-const testFile = picomatch(
-  [
-    '**/*.test.*',
-    '**/*.spec.*',
-    '**/test/**',
-    '**/tests/**',
-    '**/__tests__/**',
-    '**/test_*.py',
-    '**/*_test.py',
-    '**/*_test.go',
-  ],
-  { dot: true },
-);
+/** Where tests conventionally live (the review's untested-source check uses the same conventions). */
+export const TEST_FILE_PATTERNS: readonly string[] = [
+  '**/*.test.*',
+  '**/*.spec.*',
+  '**/test/**',
+  '**/tests/**',
+  '**/__tests__/**',
+  '**/test_*.py',
+  '**/*_test.py',
+  '**/*_test.go',
+];
+const testFile = picomatch([...TEST_FILE_PATTERNS], { dot: true });
 /** package.json fields that decide what gets installed; scripts, name and the rest are not dependencies. */
 const dependencyFields = [
   'dependencies',

@@ -1,20 +1,12 @@
 import { basename, extname } from 'node:path';
 import picomatch from 'picomatch';
+import { TEST_FILE_PATTERNS } from '../policy/diff-scope.js';
 import type { Finding, ReviewCheck } from './finding.js';
 import type { ReviewInput } from './review-input.js';
 import { changedLines, type DiffFile, hunkRanges, type LineRange } from './unified-diff.js';
 
-/** Where tests conventionally live; the same conventions the diff scope check uses. */
-export const DEFAULT_TEST_FILE_PATTERNS: readonly string[] = [
-  '**/*.test.*',
-  '**/*.spec.*',
-  '**/test/**',
-  '**/tests/**',
-  '**/__tests__/**',
-  '**/test_*.py',
-  '**/*_test.py',
-  '**/*_test.go',
-];
+/** Where tests conventionally live: the same conventions the diff scope check uses. */
+export const DEFAULT_TEST_FILE_PATTERNS: readonly string[] = TEST_FILE_PATTERNS;
 
 /** Extensions of files that hold program logic; data, docs and configuration are not tested this way. */
 const sourceExtensions = new Set([

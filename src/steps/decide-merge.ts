@@ -1,3 +1,4 @@
+import { contractAllows } from '../policy/capabilities.js';
 import { serviceOf } from './delivery-context.js';
 import { authorizationFrame } from './policy-context.js';
 import { journalFor, requestOf, stepActor } from './run-context.js';
@@ -26,9 +27,8 @@ export async function decideMerge(deps: StepDeps, input: { run: RunRef }): Promi
   const frame = authorizationFrame(deps, journal);
   const context = frame.context();
   const review = journal.find('review', 'review.completed')?.data;
-  const mayMerge = contract.allowedActions.includes('merge') && !contract.forbiddenActions.includes('merge');
-  const mayDeploy =
-    contract.allowedActions.includes('deploy') && !contract.forbiddenActions.includes('deploy');
+  const mayMerge = contractAllows(contract, 'merge');
+  const mayDeploy = contractAllows(contract, 'deploy');
   const requirement = contract.approvals.merge ?? 'reviewer';
   const approvalRequired = requirement !== 'automatic';
   const service = deps.delivery ? serviceOf(deps.delivery, request.repository.name) : undefined;

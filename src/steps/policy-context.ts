@@ -1,5 +1,6 @@
 import type { GantryAction } from '../domain/actions.js';
 import { RunHaltedError } from '../domain/errors.js';
+import type { RunEvent } from '../domain/events.js';
 import type { AuthorizationRequest, PolicyDecision } from '../domain/policy.js';
 import type { RunJournal } from '../evidence/run-journal.js';
 import { effectiveAutonomy } from '../policy/autonomy.js';
@@ -32,16 +33,9 @@ export function authorizationFrame(
     context: () => {
       const risk = journal.find('risk', 'risk.classified')?.data;
       const events = journal.events();
-      const requested = new Map(
-        events.flatMap((e) =>
-          e.type === 'approval.requested' ? [[e.data.approvalId, e.data.kind] as const] : [],
-        ),
-      );
-      const approvals = events.flatMap((e) =>
-        e.type === 'approval.decided' && e.data.decision === 'approved'
-          ? [requested.get(e.data.approvalId) ?? 'unknown']
-          : [],
-      );
+      const approvals = decidedApprovals(events)
+        .filter((a) => a.decision === 'approved')
+        .map((a) => a.kind);
       const last = events.filter((e) => e.type === 'verification.completed').at(-1);
       return {
         riskTier: risk?.tier ?? 'critical',
@@ -56,6 +50,32 @@ export function authorizationFrame(
       };
     },
   };
+}
+
+/**
+ * Every answered gate of a run, in order, with the kind of approval it was: policy counts the approved
+ * kinds, the release packet lists them all.
+ */
+export function decidedApprovals(
+  events: readonly RunEvent[],
+): { kind: string; decision: 'approved' | 'rejected' | 'expired'; by: string; at: string }[] {
+  const requested = new Map(
+    events.flatMap((e) =>
+      e.type === 'approval.requested' ? [[e.data.approvalId, e.data.kind] as const] : [],
+    ),
+  );
+  return events.flatMap((e) =>
+    e.type === 'approval.decided'
+      ? [
+          {
+            kind: requested.get(e.data.approvalId) ?? 'unknown',
+            decision: e.data.decision,
+            by: e.data.by,
+            at: e.at,
+          },
+        ]
+      : [],
+  );
 }
 
 /**

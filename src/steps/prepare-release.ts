@@ -1,5 +1,6 @@
 import { buildReleasePacket, renderReleasePacket } from '../release/index.js';
 import { deliveryOf, releaseTargetOf, requireService } from './delivery-context.js';
+import { decidedApprovals } from './policy-context.js';
 import { journalFor, requestOf, stepActor } from './run-context.js';
 import type { RunRef, StepDeps } from './step-deps.js';
 
@@ -27,11 +28,6 @@ export async function prepareRelease(
     const events = journal.events();
     const pr = journal.find('pr', 'pr.opened')?.data;
     const risk = journal.find('risk', 'risk.classified')?.data;
-    const requested = new Map(
-      events.flatMap((e) =>
-        e.type === 'approval.requested' ? [[e.data.approvalId, e.data.kind] as const] : [],
-      ),
-    );
     const reproduction = journal.find('reproduction', 'reproduction.recorded')?.data;
     const verification = events.filter((e) => e.type === 'verification.completed').at(-1);
     const evidence = journal.find('evidence', 'evidence.assembled')?.data;
@@ -87,18 +83,7 @@ export async function prepareRelease(
           detail: evidence ? `${Math.round(evidence.completeness * 100)}% complete` : 'none',
         },
       ],
-      approvals: events.flatMap((e) =>
-        e.type === 'approval.decided'
-          ? [
-              {
-                kind: requested.get(e.data.approvalId) ?? 'unknown',
-                decision: e.data.decision,
-                by: e.data.by,
-                at: e.at,
-              },
-            ]
-          : [],
-      ),
+      approvals: decidedApprovals(events),
       rolloutPlan: {
         steps: service.rollout.steps,
         intervalSeconds: service.rollout.intervalSeconds,

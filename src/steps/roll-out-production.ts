@@ -1,7 +1,7 @@
 import type { RunJournal } from '../evidence/run-journal.js';
 import { type Incident, saveIncident } from '../incidents/incidents.js';
 import type { AlarmSignal, Deployment, StepAnalysis } from '../ports/deployer.js';
-import { deliveryOf, openedIncident, releaseTargetOf } from './delivery-context.js';
+import { deliveryOf, observeOnce, openedIncident, releaseTargetOf } from './delivery-context.js';
 import { authorizeLifecycle } from './policy-context.js';
 import { journalFor, requestOf, stepActor } from './run-context.js';
 import type { RunRef, StepDeps } from './step-deps.js';
@@ -70,48 +70,29 @@ export async function observeProduction(
   const journal = await journalFor(deps, input.run);
   const delivery = deliveryOf(deps);
   const target = releaseTargetOf(journal, delivery);
-  const service = delivery.services.get(target.service);
-  const done = await journal.once(
-    'observe',
-    'observation.completed',
-    stepActor('observeProduction'),
-    async () => {
-      const observation = await delivery.deployer.observe(
-        target.service,
-        (service?.observe.windowSeconds ?? 30) * 1000,
-      );
-      if (!observation.healthy) {
-        const deployment = await delivery.deployer.current(target.service, 'production');
-        if (deployment) {
-          await openIncident(deps, journal, {
-            source: 'alarm',
-            deployment,
-            detectedAt: observation.alarms[0]?.at ?? deps.now().toISOString(),
-            summary: `production alarm after the rollout of ${target.commit.slice(0, 12)}: ${describeAlarms(observation.alarms)}`,
-            figures: [
-              {
-                label: 'observation window',
-                canary: observation.stats,
-                reasons: observation.alarms.map((a) => a.reason),
-              },
-            ],
-          });
-        }
-      }
-      return {
-        service: target.service,
-        healthy: observation.healthy,
-        stats: observation.stats,
-        alarms: observation.alarms.map((a) => ({
-          alarm: a.alarm,
-          metric: a.metric,
-          value: a.value,
-          threshold: a.threshold,
-        })),
-        purpose: 'observe' as const,
-      };
+  const done = await observeOnce(journal, delivery, {
+    key: 'observe',
+    step: 'observeProduction',
+    service: target.service,
+    purpose: 'observe',
+    onAlarm: async (observation) => {
+      const deployment = await delivery.deployer.current(target.service, 'production');
+      if (!deployment) return;
+      await openIncident(deps, journal, {
+        source: 'alarm',
+        deployment,
+        detectedAt: observation.alarms[0]?.at ?? deps.now().toISOString(),
+        summary: `production alarm after the rollout of ${target.commit.slice(0, 12)}: ${describeAlarms(observation.alarms)}`,
+        figures: [
+          {
+            label: 'observation window',
+            canary: observation.stats,
+            reasons: observation.alarms.map((a) => a.reason),
+          },
+        ],
+      });
     },
-  );
+  });
   return {
     healthy: done.healthy,
     reason: done.healthy

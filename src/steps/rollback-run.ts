@@ -1,14 +1,19 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { stringify } from 'yaml';
 import { RunHaltedError } from '../domain/errors.js';
 import type { EngineeringRequest } from '../domain/request.js';
 import { renderEscalation } from '../incidents/escalation.js';
-import { incidentIdOf, incidentRef, requireIncident, saveIncident } from '../incidents/incidents.js';
-import { deliveryOf, openedIncident } from './delivery-context.js';
+import {
+  type Incident,
+  incidentIdOf,
+  incidentRef,
+  requireIncident,
+  saveIncident,
+} from '../incidents/incidents.js';
+import { deliveryOf, observeOnce, openedIncident } from './delivery-context.js';
 import { describeStepError } from './finish-run.js';
 import { authorizeLifecycle } from './policy-context.js';
-import { recordNewRun } from './record-request.js';
+import { filedRequestPath, recordNewRun, writeFiledRequest } from './record-request.js';
 import { journalFor, requestOf, stepActor } from './run-context.js';
 import { runtimeTestRun } from './runtime-test-run.js';
 import type { RepoState, RunRef, StepDeps } from './step-deps.js';
@@ -125,7 +130,6 @@ export async function revertChange(
   const git = new WorkspaceGit(workspace, deps.settings.workspacesDir);
   const existing = journal.find('revert', 'revert.prepared');
   if (!existing) {
-    const { rm } = await import('node:fs/promises');
     await rm(workspace, { recursive: true, force: true });
     await mkdir(workspace, { recursive: true });
     await deps.forge.checkout(repository, base.commit, workspace);
@@ -359,30 +363,12 @@ export async function confirmRecovery(
 ): Promise<{ healthy: boolean; reason: string }> {
   const { journal, incident } = await incidentOf(deps, input.run);
   const delivery = deliveryOf(deps);
-  const service = delivery.services.get(incident.service);
-  const done = await journal.once(
-    'recovery',
-    'observation.completed',
-    stepActor('confirmRecovery'),
-    async () => {
-      const observation = await delivery.deployer.observe(
-        incident.service,
-        (service?.observe.windowSeconds ?? 30) * 1000,
-      );
-      return {
-        service: incident.service,
-        healthy: observation.healthy,
-        stats: observation.stats,
-        alarms: observation.alarms.map((a) => ({
-          alarm: a.alarm,
-          metric: a.metric,
-          value: a.value,
-          threshold: a.threshold,
-        })),
-        purpose: 'recovery' as const,
-      };
-    },
-  );
+  const done = await observeOnce(journal, delivery, {
+    key: 'recovery',
+    step: 'confirmRecovery',
+    service: incident.service,
+    purpose: 'recovery',
+  });
   return {
     healthy: done.healthy,
     reason: done.healthy
@@ -405,7 +391,6 @@ export async function fileFixForward(
   const original = offending.find((e) => e.type === 'request.received');
   const originalRequest = original?.type === 'request.received' ? original.data.request : undefined;
   const requestId = `fix-forward-${incident.id}`;
-  const file = join(delivery.requestsDir, `${requestId}.yaml`);
   const revertPr = journal.find('pr', 'pr.opened')?.data;
   const request = {
     title: `Fix forward: ${originalRequest?.title ?? `the change reverted by incident ${incident.id}`}`,
@@ -425,13 +410,15 @@ export async function fileFixForward(
     ].slice(0, 5),
     constraints: originalRequest?.constraints ?? [],
   };
-  const text = deps.redactor.redact(
-    `# Filed by Gantry for incident ${incident.id}\n${stringify(request)}`,
-  ).text;
+  const file = filedRequestPath(delivery.requestsDir, requestId);
   const done = await journal.once('fix-forward', 'request.filed', stepActor('fileFixForward'), async () => {
-    await mkdir(delivery.requestsDir, { recursive: true });
-    await writeFile(file, text);
-    const artifact = await deps.artifacts.put(text, 'application/yaml');
+    const { artifact } = await writeFiledRequest(
+      deps,
+      delivery.requestsDir,
+      requestId,
+      `Filed by Gantry for incident ${incident.id}`,
+      request,
+    );
     await deps.records.put('filed-request', requestId, {
       requestId,
       file,
@@ -468,15 +455,29 @@ export async function escalateRollback(
   const { incident } = await incidentOf(deps, input.run);
   const why = input.reason ?? (input.error === undefined ? 'unknown' : describeStepError(input.error));
   const reason = deps.redactor.redact(`rollback needs a person: ${why}`).text;
-  // The people who own the runbook, and those who may deploy, are asked to take it.
+  await handToPeople(deps, { ...incident, rollbackRun: input.run.runId }, reason);
+  return { reason };
+}
+
+/**
+ * Marks an incident `needs-human` with the reason, and asks the people who own the rollback runbook and
+ * those who may deploy to take it: Slack and email messages, stored by hash on the incident.
+ *
+ * @example
+ * const escalated = await handToPeople(deps, incident, 'the revert does not apply cleanly');
+ */
+export async function handToPeople(
+  deps: Pick<StepDeps, 'capabilities' | 'approvers' | 'artifacts' | 'redactor' | 'records'>,
+  incident: Incident,
+  note: string,
+): Promise<Incident> {
   const owners = [deps.capabilities.get('rollback').owner, ...deps.approvers.deployers];
-  const messages = renderEscalation({ ...incident, rollbackRun: input.run.runId }, reason, [
-    ...new Set(owners),
-  ]);
+  const messages = renderEscalation(incident, note, [...new Set(owners)]);
   const notification = await deps.artifacts.put(
     deps.redactor.redact(JSON.stringify(messages, null, 2)).text,
     'application/json',
   );
-  await saveIncident(deps.records, { ...incident, status: 'needs-human', note: reason, notification });
-  return { reason };
+  const escalated: Incident = { ...incident, status: 'needs-human', note, notification };
+  await saveIncident(deps.records, escalated);
+  return escalated;
 }

@@ -1,5 +1,14 @@
+import type { EngineeringRequest } from '../domain/request.js';
+import { isIncidentRef } from '../incidents/incidents.js';
 import type { State, StateMachineDefinition } from './asl.js';
-import { localResources, run, type StepResources, step, workspaceStep } from './issue-resolver.js';
+import {
+  buildIssueResolver,
+  localResources,
+  run,
+  type StepResources,
+  step,
+  workspaceStep,
+} from './issue-resolver.js';
 
 /**
  * The rollback workflow: a run under the rollback capability, started by the issue resolver (a failed
@@ -131,4 +140,20 @@ export function buildRollback(res: StepResources = localResources): StateMachine
     TimeoutSeconds: 24 * 3600,
     States: states,
   };
+}
+
+/**
+ * The workflow a run executes: a rollback run (capability `rollback`, for an incident) runs the rollback
+ * workflow, every other run the issue resolver. The runtime and the cost model choose alike.
+ *
+ * @example
+ * const definition = workflowFor(requestOf(journal));
+ */
+export function workflowFor(
+  request: Pick<EngineeringRequest, 'capability' | 'sourceRef'> | undefined,
+  res: StepResources = localResources,
+): StateMachineDefinition {
+  return request?.capability === 'rollback' && isIncidentRef(request.sourceRef)
+    ? buildRollback(res)
+    : buildIssueResolver(res);
 }
