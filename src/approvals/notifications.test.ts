@@ -141,6 +141,21 @@ describe('email approval message', () => {
     expect(email.text).toContain('- Money moves here. (domain.payments)');
   });
 
+  it('removes terminal controls and bidi overrides from the title in the subject, text and HTML', () => {
+    // Act
+    const email = renderEmailApproval(
+      approval,
+      message({
+        runTitle: 'Fix \u001b]8;;http://evil.example\u0007totals\u001b]8;;\u0007 \u202egnp.exe\u0007',
+      }),
+    );
+    // Assess
+    expect(email.subject).toBe('[Gantry] code-owner approval needed: Fix totals gnp.exe');
+    for (const part of [email.subject, email.text, email.html]) {
+      for (const control of ['\u001b', '\u0007', '\u202e']) expect(part).not.toContain(control);
+    }
+  });
+
   it('escapes quotes in link addresses so an attribute cannot be broken out of', () => {
     // Act
     const email = renderEmailApproval(

@@ -1,6 +1,7 @@
 import type { Approval } from '../domain/approval.js';
 import { InvalidInputError } from '../domain/errors.js';
 import type { RiskReason, RiskTier } from '../domain/risk.js';
+import { escapeHtml, escapeSlack, plainLine } from '../inert-text/index.js';
 
 /** What an approval message tells the approver, besides the approval itself. */
 export interface ApprovalMessage {
@@ -53,36 +54,15 @@ export interface EmailMessage {
   html: string;
 }
 
-/**
- * Escapes text for HTML element content and quoted attribute values.
- *
- * @example
- * escapeHtml('<script>alert("x")</script>'); // '&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;'
- */
-export function escapeHtml(text: string): string {
-  return text
-    .replaceAll('&', '&amp;')
-    .replaceAll('<', '&lt;')
-    .replaceAll('>', '&gt;')
-    .replaceAll('"', '&quot;')
-    .replaceAll("'", '&#39;');
-}
+// Kept here too: the approval pages and the escalation messages import them from this module.
+export { escapeHtml, escapeSlack };
 
 /**
- * Escapes text for Slack mrkdwn: without `<` and `>` no mention (`<!channel>`), link or user
- * reference can be formed.
- *
- * @example
- * escapeSlack('<!channel> pay now'); // '&lt;!channel&gt; pay now'
+ * Control characters would break headers (a newline in a subject starts a new header) and layouts,
+ * and bidi overrides make a title read as something else.
  */
-export function escapeSlack(text: string): string {
-  return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
-}
-
-/** Control characters would break headers (a newline in a subject starts a new header) and layouts. */
 function oneLine(text: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: removing control characters is the point.
-  return text.replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ').trim();
+  return plainLine(text).trim();
 }
 
 /** Cuts escaped text to `max` characters without leaving half an entity behind. */

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { HOSTILE_TEXT, liveMarkupIn, renderMarkdown } from '../inert-text/rendered-markdown.test-support.js';
 import { type EvidencePacket, renderEvidenceMarkdown, scoreEvidence } from './evidence.js';
 
 const hash = 'a'.repeat(64);
@@ -127,6 +128,40 @@ describe('evidence packet completeness', () => {
     }
     expect(markdown).toContain('Completeness: 100%');
     expect(markdown).toContain('`src/invoice.js` (+1 −1)');
-    expect(markdown).not.toMatch(/^```\n# injected heading/m);
+    expect(markdown).toContain('````\nok\n```\n# injected heading\n````');
+    expect(renderMarkdown(markdown)).not.toContain('<h1>injected heading');
+  });
+
+  it('shows a hostile title, file name, test output and summary as inert text', () => {
+    // Prepare
+    const p = packet();
+    p.title = HOSTILE_TEXT;
+    p.summary = `Gantry resolved "${HOSTILE_TEXT}".\n## Approved by security`;
+    p.request.requester = '@acme/security-team <img src=x>';
+    p.scope.filesChanged = [{ path: `src/${HOSTILE_TEXT}.js`, additions: 1, deletions: 0 }];
+    p.scope.outsidePlan = ['a`` <b>|c'];
+    p.reproduction.testFiles = [`test/${HOSTILE_TEXT}`];
+    p.verification = p.verification.map((v) => ({
+      ...v,
+      argv: ['npm', 'test', '--', '```'],
+      excerpt: `ok\n\`\`\`\`\n${HOSTILE_TEXT}\n## Verified by a human`,
+    }));
+    p.constraints = [{ constraint: HOSTILE_TEXT, honoured: true, how: '[ok](javascript:alert(1))' }];
+    p.risk.reasons = [`- ${HOSTILE_TEXT}`];
+    // Act
+    const markdown = renderEvidenceMarkdown(p);
+    // Assess: only the renderer's own headings, no HTML, no link out, no mention, no terminal control.
+    const headings = ['Evidence packet', 'Scope', 'Reproduction', 'Verification', 'Risk', 'Constraints'];
+    expect(liveMarkupIn(markdown, [...headings, 'Rollback', 'Agent'])).toEqual([]);
+    const html = renderMarkdown(markdown);
+    expect(html.match(/<h3>/g)).toHaveLength(7);
+    // GitHub links no mention or reference inside code; outside it, none may be left.
+    const prose = html.replace(/<code>[\s\S]*?<\/code>/g, '');
+    expect(prose).not.toContain('@acme/security-team');
+    expect(prose).not.toContain('#123');
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: looking for terminal controls is the point.
+    expect(markdown).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/);
+    // The output is shown whole, as code, inside the one block.
+    expect(html).toContain('<pre><code>ok\n````\n&lt;/details&gt;&lt;!-- hide the rest');
   });
 });

@@ -1,4 +1,11 @@
 import { z } from 'zod';
+import {
+  markdownCode,
+  markdownCodeBlock,
+  markdownInline,
+  markdownText,
+  markdownUrl,
+} from '../inert-text/index.js';
 import { RiskTier } from './risk.js';
 
 const CommandResult = z.strictObject({
@@ -66,47 +73,53 @@ export function scoreEvidence(packet: EvidencePacket): { completeness: number; m
   return { completeness: (requiredSections.length - missing.length) / requiredSections.length, missing };
 }
 
-const fence = (text: string) => `\`\`\`\n${text.replaceAll('```', '`\u200b``')}\n\`\`\``;
-
-/** Renders the packet as the pull request body. */
+/**
+ * Renders the packet as the pull request body. Every text in the packet that came from outside the
+ * runtime (the title, paths, test commands and output, the agent's words) is escaped, so it shows
+ * as text: no HTML, link, mention, heading or fence of its own.
+ *
+ * @example
+ * await deps.artifacts.put(renderEvidenceMarkdown(packet), 'text/markdown; charset=utf-8');
+ */
 export function renderEvidenceMarkdown(packet: EvidencePacket): string {
   const { completeness, missing } = scoreEvidence(packet);
   const lines: string[] = [];
-  lines.push(`## Evidence packet — ${packet.title}`, '');
-  lines.push(packet.summary, '');
+  lines.push(`## Evidence packet — ${markdownInline(packet.title)}`, '');
+  lines.push(markdownText(packet.summary), '');
   lines.push(
-    `- Run: \`${packet.runId}\`  ·  Trace: \`${packet.traceId}\`  ·  Policy: \`${packet.policyVersion}\``,
+    `- Run: ${markdownCode(packet.runId)}  ·  Trace: ${markdownCode(packet.traceId)}  ·  Policy: ${markdownCode(packet.policyVersion)}`,
   );
   lines.push(
-    `- Requested by ${packet.request.requester} via ${packet.request.source}${packet.request.sourceRef ? ` (${packet.request.sourceRef})` : ''}`,
+    `- Requested by ${markdownInline(packet.request.requester)} via ${markdownInline(packet.request.source)}${packet.request.sourceRef ? ` (${markdownUrl(packet.request.sourceRef)})` : ''}`,
   );
   lines.push(
     `- Completeness: ${Math.round(completeness * 100)}%${missing.length ? ` (missing: ${missing.join(', ')})` : ''}`,
     '',
   );
   lines.push('### Scope', '');
-  for (const f of packet.scope.filesChanged) lines.push(`- \`${f.path}\` (+${f.additions} −${f.deletions})`);
+  for (const f of packet.scope.filesChanged)
+    lines.push(`- ${markdownCode(f.path)} (+${f.additions} −${f.deletions})`);
   if (packet.scope.outsidePlan.length)
-    lines.push('', `Outside the plan: ${packet.scope.outsidePlan.map((p) => `\`${p}\``).join(', ')}`);
+    lines.push('', `Outside the plan: ${packet.scope.outsidePlan.map((p) => markdownCode(p)).join(', ')}`);
   lines.push('', '### Reproduction', '');
   if (packet.reproduction.before) {
     const b = packet.reproduction.before;
     lines.push(
-      `Before the patch, \`${b.argv.join(' ')}\` exited ${b.exitCode} (${b.passed ? 'passed' : 'failed'}):`,
+      `Before the patch, ${markdownCode(b.argv.join(' '))} exited ${b.exitCode} (${b.passed ? 'passed' : 'failed'}):`,
       '',
-      fence(b.excerpt),
+      markdownCodeBlock(b.excerpt),
     );
   } else {
-    lines.push(`Not reproduced: ${packet.reproduction.reason ?? 'no reason recorded'}`);
+    lines.push(`Not reproduced: ${markdownInline(packet.reproduction.reason ?? 'no reason recorded')}`);
   }
   if (packet.reproduction.testFiles.length)
-    lines.push('', `Tests added: ${packet.reproduction.testFiles.map((t) => `\`${t}\``).join(', ')}`);
+    lines.push('', `Tests added: ${packet.reproduction.testFiles.map((t) => markdownCode(t)).join(', ')}`);
   lines.push('', '### Verification', '');
   for (const v of packet.verification) {
     lines.push(
-      `After the patch, \`${v.argv.join(' ')}\` exited ${v.exitCode} (${v.passed ? 'passed' : 'failed'}):`,
+      `After the patch, ${markdownCode(v.argv.join(' '))} exited ${v.exitCode} (${v.passed ? 'passed' : 'failed'}):`,
       '',
-      fence(v.excerpt),
+      markdownCodeBlock(v.excerpt),
       '',
     );
   }
@@ -116,15 +129,16 @@ export function renderEvidenceMarkdown(packet: EvidencePacket): string {
     `Tier **${packet.risk.tier}**, autonomy tier at most ${packet.risk.maxAutonomyTier}.`,
     '',
   );
-  for (const r of packet.risk.reasons) lines.push(`- ${r}`);
+  for (const r of packet.risk.reasons) lines.push(`- ${markdownInline(r)}`);
   lines.push('', '### Constraints', '');
   if (packet.constraints.length === 0) lines.push('None stated.');
-  for (const c of packet.constraints) lines.push(`- [${c.honoured ? 'x' : ' '}] ${c.constraint} — ${c.how}`);
-  lines.push('', '### Rollback', '', packet.rollback.method, '');
-  for (const s of packet.rollback.steps) lines.push(`1. ${s}`);
+  for (const c of packet.constraints)
+    lines.push(`- [${c.honoured ? 'x' : ' '}] ${markdownInline(c.constraint)} — ${markdownInline(c.how)}`);
+  lines.push('', '### Rollback', '', markdownText(packet.rollback.method), '');
+  for (const s of packet.rollback.steps) lines.push(`1. ${markdownInline(s)}`);
   lines.push('', '### Agent', '');
   lines.push(
-    `Model \`${packet.agent.model}\`, ${packet.agent.turns} turns, ${packet.agent.toolCalls} tool calls (${packet.agent.deniedToolCalls} denied).`,
+    `Model ${markdownCode(packet.agent.model)}, ${packet.agent.turns} turns, ${packet.agent.toolCalls} tool calls (${packet.agent.deniedToolCalls} denied).`,
   );
   return `${lines.join('\n')}\n`;
 }

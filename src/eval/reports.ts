@@ -1,5 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { markdownInline } from '../inert-text/index.js';
 import type { EvalCaseOutcome, EvalResult } from './eval-result.js';
 
 /** Escapes text for HTML element content and attribute values. */
@@ -8,7 +9,8 @@ export function escapeHtml(text: string): string {
 }
 
 const percent = (rate: number) => `${(rate * 100).toFixed(1)} %`;
-const mdCell = (text: string) => text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+// Case ids come from the suite, failures quote what runs recorded: both are escaped as untrusted.
+const mdCell = markdownInline;
 
 interface KindRow {
   kind: string;

@@ -70,4 +70,20 @@ describe('renderHealth', () => {
       'Services down:\n  billing-service production: connection refused  commit 64fdcf3743f3\n',
     );
   });
+
+  it('prints what a service or check reported inert: no terminal controls, no extra lines', () => {
+    // Prepare
+    const input = healthyInput();
+    input.services[0] = {
+      service: 'billing-service',
+      environment: 'production',
+      up: false,
+      detail: 'refused\u001b[2J\u001b]52;c;cHduZWQ=\u0007\n  none\rall good \u202egnp.exe',
+    };
+    // Act
+    const text = renderHealth(assessHealth(input));
+    // Assess
+    expect(text).toContain('Services down:\n  billing-service production: refused none all good gnp.exe\n');
+    for (const control of ['\u001b', '\u0007', '\r', '\u202e']) expect(text).not.toContain(control);
+  });
 });

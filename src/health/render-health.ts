@@ -1,9 +1,10 @@
+import { plainLine } from '../inert-text/index.js';
 import type { HealthReport } from './health-report.js';
 
 /**
  * Renders a health report as plain text for a terminal. Sections always come in the same order
  * (status, attention, checks, error rates, open approvals, stuck runs, services down), and an empty
- * one says so, so two reports can be compared line by line.
+ * one says so, so two reports can be compared line by line. Reported text is printed inert.
  *
  * @example
  * process.stdout.write(renderHealth(assessHealth(input)));
@@ -71,10 +72,14 @@ export function renderHealth(report: HealthReport): string {
   return `${lines.join('\n')}\n`;
 }
 
+/**
+ * Rows quote what services, checks and runs reported (summaries, details, reasons, titles): each is
+ * one line without terminal controls, so it cannot recolour, rewrite or add lines of the report.
+ */
 function section(lines: string[], title: string, rows: string[]): void {
   lines.push('', `${title}:`);
   if (rows.length === 0) lines.push('  none');
-  for (const row of rows) lines.push(`  ${row}`);
+  for (const row of rows) lines.push(`  ${plainLine(row)}`);
 }
 
 function percent(fraction: number): string {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidInputError } from '../domain/errors.js';
 import { SecretRedactor } from '../gateway/redact.js';
+import { HOSTILE_TEXT, liveMarkupIn, renderMarkdown } from '../inert-text/rendered-markdown.test-support.js';
 import { buildReleasePacket, ReleasePacket, type ReleasePacketInput } from './release-packet.js';
 import { renderReleasePacket } from './render-release-packet.js';
 
@@ -239,5 +240,25 @@ describe('renderReleasePacket', () => {
     expect(markdown).toContain('First release: nothing runs in production yet.');
     expect(markdown).toContain('Fix &lt;img src=x onerror=alert(1)&gt; second line — mallory');
     expect(markdown).not.toContain('<img');
+  });
+
+  it('shows hostile commit subjects, titles, URLs and rollback text as inert text', () => {
+    // Prepare
+    const packet = buildReleasePacket(
+      readyInput({
+        changes: [{ commit, subject: HOSTILE_TEXT, author: '@acme/everyone' }],
+        pullRequests: [{ number: 3, url: 'javascript:alert(1)', title: HOSTILE_TEXT, runId: 'run`1' }],
+        rollbackMethod: `# Skip the rollback\n${HOSTILE_TEXT}`,
+      }),
+    );
+    // Act
+    const markdown = renderReleasePacket(packet);
+    // Assess
+    const headings = ['Release readiness', 'Changes', 'Pull requests', 'Risk', 'Checks', 'Approvals'];
+    expect(liveMarkupIn(markdown, [...headings, 'Rollout plan', 'Monitors', 'Rollback'])).toEqual([]);
+    const prose = renderMarkdown(markdown).replace(/<code>[\s\S]*?<\/code>/g, '');
+    expect(prose).not.toContain('@acme/');
+    expect(prose).not.toContain('#123');
+    expect(prose).not.toContain('<a ');
   });
 });

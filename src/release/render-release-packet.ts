@@ -1,10 +1,11 @@
+import { markdownCode, markdownInline, markdownText, markdownUrl } from '../inert-text/index.js';
 import type { ReleasePacket } from './release-packet.js';
 
 /**
  * Renders the release-readiness packet as markdown for the people who approve or watch the
  * release: verdict and blockers first, then changes, pull requests, risk, checks, approvals, the
- * rollout plan, monitors and the rollback method. Commit subjects and titles are escaped, since
- * anyone who commits writes them.
+ * rollout plan, monitors and the rollback method. Commit subjects, titles and every other text
+ * are escaped, since anyone who commits writes them: no HTML, link, mention or heading of their own.
  *
  * @example
  * await artifacts.put(renderReleasePacket(packet), 'text/markdown; charset=utf-8');
@@ -12,7 +13,7 @@ import type { ReleasePacket } from './release-packet.js';
 export function renderReleasePacket(packet: ReleasePacket): string {
   const lines: string[] = [];
   lines.push(
-    `## Release readiness — ${text(packet.service)} at \`${short(packet.commit)}\``,
+    `## Release readiness — ${markdownInline(packet.service)} at ${markdownCode(short(packet.commit))}`,
     '',
     packet.ready
       ? '**Ready to release.**'
@@ -20,13 +21,13 @@ export function renderReleasePacket(packet: ReleasePacket): string {
   );
   if (!packet.ready) {
     lines.push('');
-    for (const blocker of packet.blockers) lines.push(`- ${text(blocker)}`);
+    for (const blocker of packet.blockers) lines.push(`- ${markdownInline(blocker)}`);
   }
   lines.push(
     '',
-    `Repository \`${text(packet.repository)}\`; prepared ${packet.preparedAt}.`,
+    `Repository ${markdownCode(packet.repository)}; prepared ${markdownInline(packet.preparedAt)}.`,
     packet.previousRelease
-      ? `Production runs \`${short(packet.previousRelease.commit)}\` (deployment \`${text(packet.previousRelease.deploymentId)}\`, ${packet.previousRelease.deployedAt}).`
+      ? `Production runs ${markdownCode(short(packet.previousRelease.commit))} (deployment ${markdownCode(packet.previousRelease.deploymentId)}, ${markdownInline(packet.previousRelease.deployedAt)}).`
       : 'First release: nothing runs in production yet.',
   );
 
@@ -34,13 +35,17 @@ export function renderReleasePacket(packet: ReleasePacket): string {
   if (packet.changes.length === 0) lines.push('None.');
   for (const change of packet.changes) {
     const pr = change.pullRequest ? ` (#${change.pullRequest})` : '';
-    lines.push(`- \`${short(change.commit)}\` ${text(change.subject)} — ${text(change.author)}${pr}`);
+    lines.push(
+      `- ${markdownCode(short(change.commit))} ${markdownInline(change.subject)} — ${markdownInline(change.author)}${pr}`,
+    );
   }
 
   lines.push('', '### Pull requests', '');
   if (packet.pullRequests.length === 0) lines.push('None.');
   for (const pr of packet.pullRequests) {
-    lines.push(`- #${pr.number} ${text(pr.title)} — ${text(pr.url)} (run \`${text(pr.runId)}\`)`);
+    lines.push(
+      `- #${pr.number} ${markdownInline(pr.title)} — ${markdownUrl(pr.url)} (run ${markdownCode(pr.runId)})`,
+    );
   }
 
   lines.push(
@@ -48,22 +53,29 @@ export function renderReleasePacket(packet: ReleasePacket): string {
     '### Risk',
     '',
     `Tier **${packet.risk.tier}**, autonomy tier ${packet.risk.autonomyTier}.`,
-    ...packet.risk.reasons.map((reason) => `- ${text(reason)}`),
+    ...packet.risk.reasons.map((reason) => `- ${markdownInline(reason)}`),
   );
 
   lines.push('', '### Checks', '');
   if (packet.checks.length === 0) lines.push('None recorded.');
   for (const check of packet.checks) {
-    lines.push(`- [${check.passed ? 'x' : ' '}] ${text(check.name)} — ${text(check.detail)}`);
+    lines.push(
+      `- [${check.passed ? 'x' : ' '}] ${markdownInline(check.name)} — ${markdownInline(check.detail)}`,
+    );
   }
 
   lines.push('', '### Approvals', '');
   if (packet.approvals.length === 0) lines.push('None recorded.');
   for (const approval of packet.approvals) {
-    lines.push(`- ${text(approval.kind)}: ${approval.decision} by ${text(approval.by)} at ${approval.at}`);
+    lines.push(
+      `- ${markdownInline(approval.kind)}: ${approval.decision} by ${markdownInline(approval.by)} at ${approval.at}`,
+    );
   }
   if (packet.requiredApprovals.length) {
-    lines.push('', `Required: ${packet.requiredApprovals.map(text).join(', ')}.`);
+    lines.push(
+      '',
+      `Required: ${packet.requiredApprovals.map((approval) => markdownInline(approval)).join(', ')}.`,
+    );
   }
 
   const plan = packet.rolloutPlan;
@@ -82,13 +94,13 @@ export function renderReleasePacket(packet: ReleasePacket): string {
 
   lines.push('', '### Monitors', '');
   if (packet.monitors.length === 0) lines.push('None.');
-  for (const monitor of packet.monitors) lines.push(`- ${text(monitor)}`);
+  for (const monitor of packet.monitors) lines.push(`- ${markdownInline(monitor)}`);
 
   lines.push(
     '',
     '### Rollback',
     '',
-    packet.rollbackMethod.trim() ? text(packet.rollbackMethod) : 'None stated.',
+    packet.rollbackMethod.trim() ? markdownText(packet.rollbackMethod) : 'None stated.',
   );
   return `${lines.join('\n')}\n`;
 }
@@ -99,12 +111,4 @@ function short(commit: string): string {
 
 function percent(ratio: number): string {
   return `${Number((ratio * 100).toFixed(2))}%`;
-}
-
-/** One line, HTML neutralised. */
-function text(value: string): string {
-  return value
-    .replace(/\s*\n\s*/g, ' ')
-    .replaceAll('<', '&lt;')
-    .replaceAll('>', '&gt;');
 }

@@ -1,4 +1,5 @@
 import type { RepositoryCommand, RepositoryContext } from '../domain/context.js';
+import { visibleControls } from '../inert-text/index.js';
 
 const KINDS: ReadonlyArray<RepositoryCommand['kind']> = ['install', 'build', 'test'];
 const EXAMPLES = 5;
@@ -17,7 +18,7 @@ const LISTED = 20;
 export function renderRepositoryMap(context: RepositoryContext): string {
   const lines: string[] = [];
   lines.push(
-    `Repository ${shown(context.repository)}${context.commit ? ` at ${shown(context.commit)}` : ''}`,
+    `Repository ${visibleControls(context.repository)}${context.commit ? ` at ${visibleControls(context.commit)}` : ''}`,
   );
   lines.push(`Files: ${context.files.length}`);
   const languages = Object.entries(context.languages).sort(([a, x], [b, y]) => y - x || (a < b ? -1 : 1));
@@ -31,7 +32,7 @@ export function renderRepositoryMap(context: RepositoryContext): string {
     lines.push(`  ${kind}:${commands.length ? '' : ' none found'}`);
     for (const command of commands) {
       const notes = [
-        shown(command.declaredIn),
+        visibleControls(command.declaredIn),
         command.ecosystem,
         ...(command.needsNetwork ? ['needs network'] : []),
       ];
@@ -41,20 +42,22 @@ export function renderRepositoryMap(context: RepositoryContext): string {
 
   lines.push('', `Test links: ${context.testLinks.length}`);
   for (const link of context.testLinks.slice(0, EXAMPLES)) {
-    lines.push(`  ${shown(link.test)} -> ${shown(link.source)}`);
+    lines.push(`  ${visibleControls(link.test)} -> ${visibleControls(link.source)}`);
   }
   lines.push(...more(context.testLinks.length, EXAMPLES));
 
   lines.push('', `Code owners: ${context.codeOwners.length ? `${context.codeOwners.length} rules` : 'none'}`);
   for (const rule of context.codeOwners.slice(0, LISTED)) {
-    const owners = rule.owners.length ? rule.owners.map(shown).join(' ') : '(no owners)';
-    lines.push(`  line ${rule.line}: ${shown(rule.pattern)}  ${owners}`);
+    const owners = rule.owners.length ? rule.owners.map(visibleControls).join(' ') : '(no owners)';
+    lines.push(`  line ${rule.line}: ${visibleControls(rule.pattern)}  ${owners}`);
   }
   lines.push(...more(context.codeOwners.length, LISTED));
 
   lines.push('', `Sensitive paths: ${context.sensitivePaths.length || 'none'}`);
   for (const sensitive of context.sensitivePaths.slice(0, LISTED)) {
-    lines.push(`  ${shown(sensitive.path)}  [${shown(sensitive.rule)}] ${shown(sensitive.reason)}`);
+    lines.push(
+      `  ${visibleControls(sensitive.path)}  [${visibleControls(sensitive.rule)}] ${visibleControls(sensitive.reason)}`,
+    );
   }
   lines.push(...more(context.sensitivePaths.length, LISTED));
 
@@ -66,7 +69,7 @@ export function renderRepositoryMap(context: RepositoryContext): string {
   }
   for (const file of context.agentContextFiles) {
     lines.push(
-      `  UNTRUSTED  ${shown(file.path)}  sha256:${file.sha256}  (${file.excerpt.length} characters excerpted)`,
+      `  UNTRUSTED  ${visibleControls(file.path)}  sha256:${file.sha256}  (${file.excerpt.length} characters excerpted)`,
     );
   }
   return `${lines.join('\n')}\n`;
@@ -76,16 +79,8 @@ function more(total: number, listed: number): string[] {
   return total > listed ? [`  ... and ${total - listed} more`] : [];
 }
 
-/** Escapes what a terminal would act on instead of print. */
-function shown(text: string): string {
-  return text.replace(
-    /[\p{Cc}\u202a-\u202e\u2066-\u2069]/gu,
-    (character) => `\\u{${(character.codePointAt(0) ?? 0).toString(16)}}`,
-  );
-}
-
 /** Shell-like quoting, for reading only: the runtime always runs the argv array itself. */
 function quoted(argument: string): string {
-  const text = shown(argument);
+  const text = visibleControls(argument);
   return /^[\w@%+=:,./[\]-]+$/.test(text) ? text : `'${text.replaceAll("'", "'\\''")}'`;
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { HOSTILE_TEXT, liveMarkupIn, renderMarkdown } from '../inert-text/rendered-markdown.test-support.js';
 import type { Finding, Review } from './finding.js';
 import { renderReview } from './render-review.js';
 
@@ -54,7 +55,8 @@ describe('renderReview', () => {
     expect(rows[1]).toContain('`src/invoice.js` lines 10–16');
     expect(rows[2]).toContain('`src/invoice.js` line 13');
     expect(markdown).toContain('- **Consequence:** Customers are overcharged.');
-    expect(markdown).toContain('- **Suggestion:** Use ?? instead of ||.');
+    // `|` is escaped wherever untrusted text goes, in a table or not; it renders the same.
+    expect(markdown).toContain('- **Suggestion:** Use ?? instead of \\|\\|.');
     expect(markdown).toContain('Model `cassette:bedrock:claude` (1200 tokens in, 300 out).');
     expect(markdown).toContain('Left out: 2 low confidence, 1 outside the diff');
   });
@@ -67,6 +69,37 @@ describe('renderReview', () => {
     const row = markdown.split('\n').find((line) => line.startsWith('| 3 '));
     expect(row).toContain('Names \\| pipes and &lt;script&gt;alert(1)&lt;/script&gt; stay in one cell.');
     expect(markdown).not.toContain('<script>');
+  });
+
+  it('shows a hostile finding, file name and model summary as inert text', () => {
+    // Prepare
+    const hostile: Review = {
+      ...review,
+      summary: HOSTILE_TEXT,
+      findings: [
+        {
+          ...base,
+          id: 'model:1',
+          severity: 'major',
+          file: `src/${HOSTILE_TEXT}|x.js`,
+          invariant: HOSTILE_TEXT,
+          consequence: `- ${HOSTILE_TEXT}`,
+          suggestion: '[fix](javascript:alert(1)) cc @acme/security-team',
+        },
+      ],
+      model: { status: 'unavailable', reason: HOSTILE_TEXT },
+    };
+    // Act
+    const markdown = renderReview(hostile);
+    // Assess: the renderer's headings only, one table row of six cells, no live markup or mention.
+    expect(liveMarkupIn(markdown, ['Gantry review', '1. '])).toEqual([]);
+    const html = renderMarkdown(markdown);
+    expect(html.match(/<td>/g)).toHaveLength(6);
+    const prose = html.replace(/<code>[\s\S]*?<\/code>/g, '');
+    expect(prose).not.toContain('@acme/security-team');
+    expect(prose).not.toContain('#123');
+    expect(markdown).not.toContain('\u001b');
+    expect(markdown).not.toContain('\u202e');
   });
 
   it('says when there is nothing to report and why the model did not take part', () => {

@@ -1,3 +1,4 @@
+import { markdownCode, markdownInline } from '../inert-text/index.js';
 import type { Finding, Review } from './finding.js';
 
 const marks: Record<Finding['severity'], string> = {
@@ -10,8 +11,9 @@ const marks: Record<Finding['severity'], string> = {
 
 /**
  * Renders a review as the pull request comment: the verdict, a table of findings most important
- * first, then each finding's invariant, consequence and suggestion. Text is escaped so a finding
- * cannot break the table or inject HTML into the comment.
+ * first, then each finding's invariant, consequence and suggestion. Findings quote untrusted code and
+ * the model writes them, so their text is escaped: it cannot break the table, inject HTML or links,
+ * or mention anyone.
  *
  * @example
  * await forge.comment(pr, renderReview(review));
@@ -21,14 +23,14 @@ export function renderReview(review: Review): string {
   const verdict = review.blockers
     ? `${review.blockers} blocker${review.blockers === 1 ? '' : 's'}: not ready to merge`
     : 'no blocker';
-  lines.push(`## Gantry review — ${verdict}`, '', inline(review.summary), '');
+  lines.push(`## Gantry review — ${verdict}`, '', markdownInline(review.summary), '');
   if (review.findings.length === 0) {
     lines.push('Nothing to report.', '');
   } else {
     lines.push('| # | Severity | Where | Invariant | Confidence | From |', '|---|---|---|---|---|---|');
     review.findings.forEach((finding, index) => {
       lines.push(
-        `| ${index + 1} | ${marks[finding.severity]} | ${where(finding)} | ${cell(finding.invariant)} | ${percent(finding.confidence)} | ${from(finding)} |`,
+        `| ${index + 1} | ${marks[finding.severity]} | ${where(finding, { tableCell: true })} | ${markdownInline(finding.invariant)} | ${percent(finding.confidence)} | ${from(finding)} |`,
       );
     });
     lines.push('');
@@ -36,9 +38,9 @@ export function renderReview(review: Review): string {
       lines.push(
         `### ${index + 1}. ${marks[finding.severity]} — ${where(finding)}`,
         '',
-        `- **Invariant:** ${inline(finding.invariant)}`,
-        `- **Consequence:** ${inline(finding.consequence)}`,
-        `- **Suggestion:** ${inline(finding.suggestion)}`,
+        `- **Invariant:** ${markdownInline(finding.invariant)}`,
+        `- **Consequence:** ${markdownInline(finding.consequence)}`,
+        `- **Suggestion:** ${markdownInline(finding.suggestion)}`,
         `- ${from(finding)}, confidence ${percent(finding.confidence)}`,
         '',
       );
@@ -46,8 +48,8 @@ export function renderReview(review: Review): string {
   }
   const model =
     review.model.status === 'ran'
-      ? `Model \`${inline(review.model.id ?? 'unknown')}\` (${review.model.inputTokens ?? 0} tokens in, ${review.model.outputTokens ?? 0} out).`
-      : `Model unavailable: ${inline(review.model.reason ?? 'no reason given')}. Only the deterministic checks ran.`;
+      ? `Model ${markdownCode(review.model.id ?? 'unknown')} (${review.model.inputTokens ?? 0} tokens in, ${review.model.outputTokens ?? 0} out).`
+      : `Model unavailable: ${markdownInline(review.model.reason ?? 'no reason given')}. Only the deterministic checks ran.`;
   const d = review.dropped;
   lines.push(
     '---',
@@ -57,7 +59,7 @@ export function renderReview(review: Review): string {
   return `${lines.join('\n')}\n`;
 }
 
-function where(finding: Finding): string {
+function where(finding: Finding, options: { tableCell?: boolean } = {}): string {
   if (!finding.file) return 'whole pull request';
   const span =
     finding.lines.start === 0
@@ -65,25 +67,13 @@ function where(finding: Finding): string {
       : finding.lines.start === finding.lines.end
         ? ` line ${finding.lines.start}`
         : ` lines ${finding.lines.start}–${finding.lines.end}`;
-  return `\`${finding.file.replaceAll('`', "'").replaceAll('|', '\\|')}\`${span}`;
+  return `${markdownCode(finding.file, options)}${span}`;
 }
 
 function from(finding: Finding): string {
-  return finding.source === 'check' ? `check \`${finding.check}\`` : 'model';
+  return finding.source === 'check' ? `check ${markdownCode(finding.check ?? 'unknown')}` : 'model';
 }
 
 function percent(confidence: number): string {
   return `${Math.round(confidence * 100)}%`;
-}
-
-/** One line of text, with HTML neutralised: comments render HTML, and findings quote untrusted code. */
-function inline(text: string): string {
-  return text
-    .replace(/\s*\n\s*/g, ' ')
-    .replaceAll('<', '&lt;')
-    .replaceAll('>', '&gt;');
-}
-
-function cell(text: string): string {
-  return inline(text).replaceAll('|', '\\|');
 }

@@ -132,7 +132,8 @@ async function buildPacket(deps: StepDeps, journal: RunJournal, repo: RepoState)
       method: `Revert the pull request's merge commit on ${repo.defaultBranch}; the change is confined to branch ${repo.branch}.`,
       steps: [
         `git revert --no-edit <merge commit of ${repo.branch}>`,
-        `run \`${(repo.testCommand ?? ['the test command']).join(' ')}\` on the revert`,
+        // Plain text: the renderer escapes every step, so markdown written here would show as typed.
+        `run ${(repo.testCommand ?? ['the test command']).join(' ')} on the revert`,
         'open the revert as a pull request and merge it',
       ],
     },

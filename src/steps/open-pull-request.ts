@@ -1,3 +1,4 @@
+import { plainLine } from '../inert-text/index.js';
 import { authorizeLifecycle } from './policy-context.js';
 import { journalFor, stepActor } from './run-context.js';
 import type { RepoState, RunRef, StepDeps } from './step-deps.js';
@@ -21,7 +22,8 @@ export async function openPullRequest(
       repository: input.repo.repository,
       branch: input.repo.branch,
       base: input.repo.defaultBranch,
-      title: `fix: ${title}`,
+      // The title comes from the issue: one line, no terminal controls or bidi overrides.
+      title: `fix: ${plainLine(title)}`,
       body: await deps.artifacts.getText(input.evidence.markdown),
       runId: input.run.runId,
     });
