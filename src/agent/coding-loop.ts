@@ -48,7 +48,11 @@ export async function runAgentPhase(
     agent: Actor;
     /** Checked before every live model turn: kill switches and budgets. */
     guard: () => Promise<void>;
-    /** Applied to every model response before it is used, stored or replayed. */
+    /**
+     * Removes configured secrets from every model response before it is stored, replayed or sent back
+     * in the transcript. The tool calls themselves reach the gateway as the model wrote them, so an
+     * edit that would write a secret is refused there rather than silently rewritten.
+     */
     redactor: SecretRedactor;
   },
   phase: AgentPhase,
@@ -58,15 +62,13 @@ export async function runAgentPhase(
     { role: 'user', content: [{ type: 'text', text: phase.goal }] },
   ];
   for (let turn = 1; turn <= phase.maxTurns; turn++) {
-    const response = await converse(deps, phase.phase, turn, transcript);
+    const { response, calls: asked } = await converse(deps, phase.phase, turn, transcript);
     const assistantContent = response.content.length
       ? response.content
       : [{ type: 'text' as const, text: '(no content)' }];
     transcript.push({ role: 'assistant', content: assistantContent });
 
-    const calls = response.content.filter(
-      (b): b is Extract<ContentBlock, { type: 'tool_use' }> => b.type === 'tool_use',
-    );
+    const calls = asked;
     if (calls.length === 0) {
       transcript.push({
         role: 'user',
@@ -118,21 +120,26 @@ async function converse(
   phase: string,
   turn: number,
   transcript: ModelMessage[],
-): Promise<ModelResponse> {
+): Promise<{ response: ModelResponse; calls: ToolUse[] }> {
   const key = `${phase}:turn:${turn}`;
   const recorded = deps.journal.find(key, 'model.turn');
-  if (recorded) return JSON.parse(await deps.artifacts.getText(recorded.data.response)) as ModelResponse;
+  if (recorded) {
+    // A replayed turn has only its stored calls; one that held a secret was refused when it first ran.
+    const response = JSON.parse(await deps.artifacts.getText(recorded.data.response)) as ModelResponse;
+    return { response, calls: toolUses(response) };
+  }
   await deps.guard();
   const started = performance.now();
-  // A secret the model writes (it can only have it from a leak elsewhere) goes no further: the
-  // redacted response is what runs, what is stored and what a resumed run replays.
+  // A secret the model writes (it can only have it from a leak elsewhere) is never stored, sent back or
+  // replayed: the response is redacted of configured secrets, and of nothing else, since its tool
+  // inputs are code. The calls run as written, so the gateway can refuse one that would write a secret.
   const raw = await deps.model.converse({
     system: systemPrompt,
     messages: transcript,
     tools: toolSpecs,
     maxTokens: 4096,
   });
-  const response = redactDeep(raw, deps.redactor);
+  const response = redactDeep(raw, deps.redactor, { literalsOnly: true });
   const durationMs = Math.round(performance.now() - started);
   const hash = await deps.artifacts.put(JSON.stringify(response), 'application/json');
   await deps.journal.record(key, 'model.turn', deps.agent, {
@@ -145,5 +152,14 @@ async function converse(
     stopReason: response.stopReason,
     durationMs,
   });
-  return response;
+  // Ids and names as stored, so a resumed run finds the same events; inputs as the model wrote them.
+  const rawUses = toolUses(raw);
+  const calls = toolUses(response).map((use, i) => ({ ...use, input: rawUses[i]?.input ?? use.input }));
+  return { response, calls };
+}
+
+type ToolUse = Extract<ContentBlock, { type: 'tool_use' }>;
+
+function toolUses(response: ModelResponse): ToolUse[] {
+  return response.content.filter((b): b is ToolUse => b.type === 'tool_use');
 }

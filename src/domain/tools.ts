@@ -64,7 +64,10 @@ export const ToolCall = z.strictObject({
 });
 export type ToolCall = z.infer<typeof ToolCall>;
 
-/** What a tool call produced, after redaction. */
+/**
+ * What a tool call produced, as the model reads it: configured secrets and unmistakable token formats
+ * redacted, code otherwise unchanged.
+ */
 export const ToolResult = z.strictObject({
   callId: z.string(),
   ok: z.boolean(),

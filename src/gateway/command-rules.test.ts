@@ -77,8 +77,12 @@ describe('checkCommand', () => {
       ['node', '--require', './hook.js', 'x.js'],
       ['node', '-r', './hook.js', 'x.js'],
       ['node', '--import=./hook.mjs', 'x.js'],
-      ['npx', 'anything'],
-      ['npx', 'vitest', 'run'],
+      ['npx', 'node', '-e', 'process.exit(0)'],
+      ['npx', '-c', 'vitest run'],
+      ['npx', '--package=left-pad', 'left-pad'],
+      ['node', '-', 'x.js'],
+      ['node', '--run', 'test'],
+      ['python3', '-', 'x.py'],
       ['git', 'grep', '--open-files-in-pager=sh', 'x'],
       ['git', 'grep', '-Osh', 'x'],
       ['git', 'grep', '-nO', 'sh', 'x'],
@@ -129,5 +133,69 @@ describe('checkCommand', () => {
     }
     // grep patterns and echo text legitimately hold such characters, and no shell reads them.
     expect(ruleOf(['grep', '-rn', 'a && b', '.'])).toBe('command.allowed');
+  });
+
+  it('judges npx <tool> as the tool it runs, from the repository packages', () => {
+    expect(ruleOf(['npx', 'vitest', 'run'])).toBe('command.allowed');
+    expect(ruleOf(['npx', '--no-install', 'jest'])).toBe('command.allowed');
+    expect(ruleOf(['npx', 'anything'])).toBe('command.not-allowlisted');
+    expect(ruleOf(['npx', 'curl', 'http://x'])).toBe('command.forbidden');
+    expect(ruleOf(['npx', 'concurrently', 'a', 'b'])).toBe('command.indirect');
+    expect(checkCommand(['npx', 'sh', '-c', 'id'], repositoryPrograms).reason).toMatch(/^npx runs a command/);
+    // The repository's own binaries, when the caller knows them.
+    expect(
+      checkCommand(['npx', 'my-tool'], repositoryPrograms, { packageBinaries: new Set(['my-tool']) }).rule,
+    ).toBe('command.allowed');
+  });
+
+  it('refuses node and python flags that load code and python -m modules other than test runners', () => {
+    for (const argv of [
+      ['node', '--import', 'x', 'y.js'],
+      ['node', '-r', 'x', 'y.js'],
+      ['node', '--loader=./l.mjs', 'y.js'],
+    ]) {
+      expect(ruleOf(argv), argv.join(' ')).toBe('command.inline-code');
+    }
+    for (const argv of [
+      ['python3', '-m', 'http.server'],
+      ['python3', '-m', 'pip', 'install', 'x'],
+      ['python3', '-mpip', 'install', 'x'],
+      ['python3', '-Bm', 'http.server'],
+      ['python3', '-X', 'dev', '-m', 'http.server'],
+    ]) {
+      expect(ruleOf(argv), argv.join(' ')).toBe('command.python-module');
+    }
+    for (const argv of [
+      ['python3', '-m', 'pytest', '-q'],
+      ['python3', '-m', 'unittest', 'discover'],
+      ['python3', '-B', '-m', 'pytest'],
+      ['python3', 'script.py', '-m', 'whatever'],
+    ]) {
+      expect(ruleOf(argv), argv.join(' ')).toBe('command.allowed');
+    }
+  });
+
+  it('refuses environment prefixes that change which code loads, and NAME=value as a program', () => {
+    expect(
+      checkCommand(['vitest'], repositoryPrograms, { inScript: true, env: { NODE_OPTIONS: '--require=./x' } })
+        .rule,
+    ).toBe('command.env');
+    expect(
+      checkCommand(['vitest'], repositoryPrograms, { inScript: true, env: { LD_PRELOAD: 'x.so' } }).rule,
+    ).toBe('command.env');
+    expect(
+      checkCommand(['vitest'], repositoryPrograms, { inScript: true, env: { NODE_ENV: 'test' } }).rule,
+    ).toBe('command.allowed');
+    expect(ruleOf(['NODE_OPTIONS=--require=./x', 'node', 'y.js'])).toBe('command.env');
+    expect(ruleOf(['cross-env', 'NODE_OPTIONS=--require=./x', 'vitest'], new Set(['cross-env']))).toBe(
+      'command.env',
+    );
+  });
+
+  it('finds the verb behind the options that only say where a package manager runs', () => {
+    const managers = new Set(['pnpm', 'yarn']);
+    expect(ruleOf(['pnpm', '--dir', 'web', 'test'], managers)).toBe('command.allowed');
+    expect(ruleOf(['yarn', '--cwd', 'web', 'test'], managers)).toBe('command.allowed');
+    expect(ruleOf(['pnpm', '--dir', 'web', 'install'], managers)).toBe('command.verb');
   });
 });

@@ -62,10 +62,62 @@ describe('SecretRedactor', () => {
     expect(out.text).toBe('Authorization: Bearer [REDACTED:bearer-token]');
   });
 
-  it('redacts values assigned to secret-named settings', () => {
-    expect(redacted('password=correct-horse-battery').text).toBe('password=[REDACTED:assigned-secret]');
-    expect(redacted('DB_PASSWORD: "s3cr3t-value-123"').text).not.toContain('s3cr3t-value-123');
-    expect(redacted('api_key = 0123456789abcdef').text).not.toContain('0123456789abcdef');
+  it('leaves code alone that only looks like an assignment of a secret', () => {
+    // Prepare: ordinary source whose names say token, secret or password
+    const code = [
+      'let token = &tokens[i];',
+      'self.secret_keys = load_secret_keys_from(vault_path)',
+      'const password_hash = password_hash(user.password_input);',
+      'api_key = settings.api_key_override_or_default',
+      'password=correct-horse-battery',
+    ].join('\n');
+    // Act
+    const stored = redacted(code);
+    const literal = new SecretRedactor(['configured-value-123']).redactLiterals(code);
+    // Assess
+    expect(stored).toEqual({ text: code, redactions: 0 });
+    expect(literal).toEqual({ text: code, redactions: 0 });
+  });
+
+  it('redacts a configured secret in its base64, base64url, hex and URL-encoded forms', () => {
+    // Prepare
+    const secret = 'hunter2/long+value?&=';
+    const redactor = new SecretRedactor([secret]);
+    const bytes = Buffer.from(secret);
+    const forms = [
+      bytes.toString('base64'),
+      bytes.toString('base64url'),
+      bytes.toString('hex'),
+      bytes.toString('hex').toUpperCase(),
+      encodeURIComponent(secret),
+      // Inside a longer base64 text, at every byte offset: an HTTP Basic header encodes user:secret.
+      Buffer.from(`u:${secret}`).toString('base64'),
+      Buffer.from(`us:${secret}`).toString('base64'),
+      Buffer.from(`use:${secret}`).toString('base64'),
+    ];
+    for (const form of forms) {
+      // Act
+      const out = redactor.redactLiterals(`Authorization: Basic ${form} end`);
+      // Assess: what is left of the encoding cannot be decoded back to the secret
+      expect(out.text, form).toContain('[REDACTED:configured-secret]');
+      expect(out.text, form).not.toContain(form);
+      const leftover = out.text.replace('Authorization: Basic ', '').replace(' end', '');
+      expect(Buffer.from(leftover.replace(/\[REDACTED:[a-z-]+\]/, ''), 'base64').toString()).not.toContain(
+        secret,
+      );
+      expect(redactor.secretsIn(form).count, form).toBeGreaterThan(0);
+    }
+    expect(redactor.secretsIn(`x ${bytes.toString('hex')}`)).toEqual({ count: 1, encoding: 'hex' });
+    expect(redactor.secretsIn('ordinary code')).toEqual({ count: 0, encoding: undefined });
+  });
+
+  it('keeps token formats out of literal-only redaction, which is for what the model wrote', () => {
+    const redactor = new SecretRedactor(['configured-value-123']);
+    const text = `key ${awsKeyId} and configured-value-123`;
+    expect(redactor.redactLiterals(text).text).toBe(`key ${awsKeyId} and [REDACTED:configured-secret]`);
+    expect(redactor.redact(text).text).toBe(
+      'key [REDACTED:aws-access-key-id] and [REDACTED:configured-secret]',
+    );
   });
 
   it('redacts a configured literal secret of any shape, every occurrence', () => {

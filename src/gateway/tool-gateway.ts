@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { ulid } from 'ulid';
 import type { z } from 'zod';
 import { sha256Hex } from '../adapters/aws/s3-artifact-store.js';
@@ -10,9 +11,9 @@ import type { RunJournal } from '../evidence/run-journal.js';
 import type { ArtifactStore } from '../ports/artifacts.js';
 import type { PolicyEngine } from '../ports/policy.js';
 import type { Sandbox, SandboxLimits, SandboxResult } from '../ports/sandbox.js';
-import { checkCommand } from './command-rules.js';
-import type { SecretRedactor } from './redact.js';
-import { applyEdit } from './workspace-edit.js';
+import { checkCommandInWorkspace } from './command-expansion.js';
+import { redactDeep, type SecretRedactor } from './redact.js';
+import { applyEdit, editedText } from './workspace-edit.js';
 import { confineToWorkspace, PathRefusedError } from './workspace-paths.js';
 
 /** Output the model sees of one tool call; the full (redacted) output is kept as an artifact. */
@@ -88,7 +89,9 @@ export class ToolGateway {
         output: clip(output),
         exitCode: executed.data.exitCode,
         truncated: executed.data.truncated,
-        ...(call.name === 'finish' ? { finish: toolInputSchemas.finish.parse(call.input) } : {}),
+        ...(call.name === 'finish'
+          ? { finish: redactDeep(toolInputSchemas.finish.parse(call.input), this.redactor) }
+          : {}),
       };
     }
     await this.detectLoop(call.name, argsJson, scope, key);
@@ -98,6 +101,8 @@ export class ToolGateway {
       return { callId: call.id, ok: false, output: deniedMessage(denied.data.decision), truncated: false };
 
     const decision = await this.decide(call);
+    // Reasons and resources quote the call's arguments and the workspace's scripts: redacted like any event.
+    decision.verdict = redactDeep(decision.verdict, this.redactor);
     if (decision.verdict.decision === 'deny') {
       await this.journal.record(`${key}:denied`, 'tool.denied', systemActor, {
         callId: call.id,
@@ -120,6 +125,8 @@ export class ToolGateway {
         reason: `${call.name} hit the sandbox's ${execution.limitHit} limit`,
       });
     }
+    // What the model reads is what is stored: configured secrets and unmistakable token formats go,
+    // code stays as it is (no guessing from names like `token =`), so the model edits what is there.
     const { text } = this.redactor.redact(execution.output);
     // The artifacts of one call do not depend on each other: store them together.
     const change = execution.fileChange;
@@ -165,7 +172,10 @@ export class ToolGateway {
       output: clip(text),
       exitCode: execution.exitCode,
       truncated: execution.truncated ?? false,
-      ...(decision.tool === 'finish' ? { finish: decision.input as Inputs['finish'] } : {}),
+      // The summary becomes events and a pull request: redacted like them (the call ran as written).
+      ...(decision.tool === 'finish'
+        ? { finish: redactDeep(decision.input as Inputs['finish'], this.redactor) }
+        : {}),
     };
   }
 
@@ -237,16 +247,28 @@ export class ToolGateway {
     }
     const argv = tool === 'run_command' ? (input as Inputs['run_command']).argv : undefined;
     if (argv) {
-      const command = checkCommand(argv, this.settings.repositoryPrograms);
+      const command = await checkCommandInWorkspace(
+        argv,
+        this.settings.repositoryPrograms,
+        this.settings.workspace,
+      );
       if (!command.allowed) return deny(command.rule, command.reason, argv.join(' '));
     }
     if (tool === 'run_tests') {
-      const testArgv = (input as Inputs['run_tests']).argv;
-      if (testArgv) {
-        const command = checkCommand(testArgv, this.settings.repositoryPrograms);
-        if (!command.allowed) return deny(command.rule, command.reason, testArgv.join(' '));
-      } else if (!this.settings.testCommand) {
-        return deny('tests.none', 'the repository map found no test command; pass argv');
+      const asked = (input as Inputs['run_tests']).argv;
+      const testArgv = asked ?? this.settings.testCommand;
+      if (!testArgv) return deny('tests.none', 'the repository map found no test command; pass argv');
+      // The declared test command is what the runtime itself runs to verify: its program is trusted,
+      // but what its script or recipe runs is judged like anything else.
+      const programs = this.settings.testCommand?.[0]
+        ? new Set([...this.settings.repositoryPrograms, this.settings.testCommand[0]])
+        : this.settings.repositoryPrograms;
+      const command = await checkCommandInWorkspace(testArgv, programs, this.settings.workspace);
+      if (!command.allowed) {
+        const reason = asked
+          ? command.reason
+          : `the repository's test command ${testArgv.join(' ')}: ${command.reason}`;
+        return deny(command.rule, reason, testArgv.join(' '));
       }
     }
     if (tool === 'edit_file' && paths[0] && !this.settings.mayEdit(paths[0].relative)) {
@@ -270,12 +292,62 @@ export class ToolGateway {
     });
     if (cedar.decision === 'deny')
       return { verdict: cedar, tool: 'finish', input: {} as Inputs[ToolName], paths: [] };
+    // Last, so the policy's own rules (protected paths, secret files) name the refusal when they apply.
+    if (tool === 'edit_file' && paths[0]) {
+      const refused = await this.checkEditContent(input as Inputs['edit_file'], paths[0]);
+      if (refused) return deny(refused.rule, refused.reason, paths[0].relative);
+    }
     return {
       verdict: cedar,
       tool,
       input,
       paths,
     };
+  }
+
+  /**
+   * Refuses an edit that would write a configured secret (in any encoding), or a redaction
+   * placeholder where the file had something else: the model only ever saw the placeholder, so
+   * writing it back would destroy what it stands for. Refused, never rewritten, so what is written
+   * is always exactly what the model asked for.
+   */
+  private async checkEditContent(
+    input: Inputs['edit_file'],
+    path: { relative: string; host: string },
+  ): Promise<{ rule: string; reason: string } | undefined> {
+    for (const [field, text] of [
+      ['replacement text', input.replace],
+      ['find text', input.find ?? ''],
+      ['path', input.path],
+    ] as const) {
+      const found = this.redactor.secretsIn(text);
+      if (found.count > 0) {
+        return {
+          rule: 'edit.secret-value',
+          reason: `the ${field} of the edit to ${path.relative} holds a configured secret value (${found.encoding}); secrets are never written to the repository, so leave it out`,
+        };
+      }
+    }
+    const before = await readFile(path.host, 'utf8').catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT' || error.code === 'ENOTDIR') return undefined;
+      throw error;
+    });
+    const edited = editedText(path.relative, before, input);
+    // An edit that cannot apply is reported when it runs, with the same reason.
+    if (!edited.ok) return undefined;
+    if (this.redactor.secretsIn(edited.after).count > this.redactor.secretsIn(before ?? '').count) {
+      return {
+        rule: 'edit.secret-value',
+        reason: `the edit to ${path.relative} would put a configured secret value into the file, joined from the edit and the text around it; secrets are never written to the repository`,
+      };
+    }
+    if (countMarkers(edited.after) > countMarkers(before ?? '')) {
+      return {
+        rule: 'edit.redaction-marker',
+        reason: `the edit to ${path.relative} writes a [REDACTED:…] placeholder; the file holds a secret there that you were not shown, so edit around it with a find that leaves that text out`,
+      };
+    }
+    return undefined;
   }
 
   private async execute(
@@ -286,9 +358,10 @@ export class ToolGateway {
     const path = paths[0];
     switch (tool) {
       case 'list_files': {
+        // find has no `--`: a starting point written as ./x can never be read as an expression.
         const result = await this.run([
           'find',
-          path?.relative ?? '.',
+          asOperand(path?.relative ?? '.'),
           '-maxdepth',
           '4',
           '-type',
@@ -313,7 +386,7 @@ export class ToolGateway {
         };
       }
       case 'read_file': {
-        const result = await this.run(['cat', '--', path?.relative ?? '']);
+        const result = await this.run(['cat', '--', asOperand(path?.relative ?? '')]);
         return {
           ok: result.exitCode === 0,
           output: result.exitCode === 0 ? result.stdout : result.stderr,
@@ -328,6 +401,7 @@ export class ToolGateway {
           '-rnF',
           '--exclude-dir=.git',
           '--exclude-dir=node_modules',
+          // The pattern after -e and the path after --: neither is ever read as an option.
           '-e',
           pattern,
           '--',
@@ -408,6 +482,19 @@ export function describeResult(result: SandboxResult): string {
       ? `killed: ${result.limitHit} limit reached`
       : `exit code ${result.exitCode}`;
   return `${result.stdout}${result.stderr ? `\n[stderr]\n${result.stderr}` : ''}\n[${ending}${result.outputTruncated ? ', output truncated' : ''}]`;
+}
+
+/**
+ * A workspace-relative path as a program's operand: `./` in front whenever it is not `.` itself, so
+ * it cannot start with `-` even for programs that take no `--`. Paths arrive confined and relative.
+ */
+function asOperand(relative: string): string {
+  return relative === '.' || relative.startsWith('./') ? relative : `./${relative}`;
+}
+
+/** How many redaction placeholders a text holds. */
+function countMarkers(text: string): number {
+  return text.match(/\[REDACTED:[a-z-]+\]/g)?.length ?? 0;
 }
 
 function clip(text: string): string {

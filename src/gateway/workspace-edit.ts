@@ -33,20 +33,9 @@ export async function applyEdit(
     return { ok: false, output: `could not read ${path}: ${current.stderr}`, exitCode: current.exitCode };
   }
   const before = current.exitCode === 3 ? undefined : current.stdout;
-  let after: string;
-  if (input.find === undefined) {
-    after = input.replace;
-  } else {
-    if (before === undefined) return { ok: false, output: `${path} does not exist; omit find to create it` };
-    const occurrences = before.split(input.find).length - 1;
-    if (occurrences !== 1) {
-      return {
-        ok: false,
-        output: `find text occurs ${occurrences} times in ${path}; it must occur exactly once`,
-      };
-    }
-    after = before.replace(input.find, () => input.replace);
-  }
+  const edited = editedText(path, before, input);
+  if (!edited.ok) return { ok: false, output: edited.reason };
+  const after = edited.after;
   const result = await run(
     ['sh', '-c', 'mkdir -p -- "$(dirname -- "$1")" && cat > "$1"', 'gantry-write', path],
     after,
@@ -55,4 +44,28 @@ export async function applyEdit(
     return { ok: false, output: `could not write ${path}: ${result.stderr}`, exitCode: result.exitCode };
   }
   return { ok: true, output: `wrote ${path} (${after.length} bytes)`, change: { before, after } };
+}
+
+/**
+ * The file's text after an `edit_file` call, or why the call cannot apply: the one rule both the
+ * sandboxed write and the gateway's checks of what would be written follow.
+ *
+ * @example
+ * editedText('a.js', 'rate = 0.05', { find: '0.05', replace: '0.07' }); // { ok: true, after: 'rate = 0.07' }
+ */
+export function editedText(
+  path: string,
+  before: string | undefined,
+  input: { find?: string | undefined; replace: string },
+): { ok: true; after: string } | { ok: false; reason: string } {
+  if (input.find === undefined) return { ok: true, after: input.replace };
+  if (before === undefined) return { ok: false, reason: `${path} does not exist; omit find to create it` };
+  const occurrences = before.split(input.find).length - 1;
+  if (occurrences !== 1) {
+    return {
+      ok: false,
+      reason: `find text occurs ${occurrences} times in ${path}; it must occur exactly once`,
+    };
+  }
+  return { ok: true, after: before.replace(input.find, () => input.replace) };
 }

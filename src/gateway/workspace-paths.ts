@@ -7,18 +7,23 @@ export class PathRefusedError extends Error {
 }
 
 /**
- * Resolves a path the agent wrote against the workspace, refusing absolute paths, traversal and
- * symlinks that lead outside. Returns the workspace-relative POSIX path and the host path.
+ * Resolves a path the agent wrote against the workspace, refusing absolute paths, traversal,
+ * symlinks that lead outside, and paths that start with `-` (a program would read them as options).
+ * Returns the workspace-relative POSIX path and the host path.
  *
  * @example
  * await confineToWorkspace('/ws', 'src/invoice.js'); // { relative: 'src/invoice.js', host: '/ws/src/invoice.js' }
  * await confineToWorkspace('/ws', '../etc/passwd');  // throws PathRefusedError
+ * await confineToWorkspace('/ws', '--help');          // throws PathRefusedError
  */
 export async function confineToWorkspace(
   workspace: string,
   path: string,
 ): Promise<{ relative: string; host: string }> {
   if (path.includes('\0')) throw new PathRefusedError('the path contains a NUL byte');
+  // Tools pass paths to programs as operands; one starting with - would be read as an option.
+  if (path.startsWith('-'))
+    throw new PathRefusedError(`paths may not start with "-": ${path}; write ./${path} for a file named so`);
   if (isAbsolute(path) || /^[A-Za-z]:[\\/]/.test(path))
     throw new PathRefusedError(`absolute paths are not allowed: ${path}`);
   const normalized = posix.normalize(path.replaceAll('\\', '/'));
