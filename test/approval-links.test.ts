@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,6 +7,7 @@ import {
   signApprovalLink,
   verifyApprovalLink,
 } from '../src/approvals/signed-links.js';
+import { reissueApprovalLink, type WithheldApprovalLink } from '../src/approvals/withheld-links.js';
 import type { RunEvent } from '../src/domain/events.js';
 import { parseRequestFile } from '../src/intake/request-file.js';
 import { Gantry, type RunOutcome } from '../src/local/runtime.js';
@@ -18,6 +19,7 @@ const ofType = <T extends RunEvent['type']>(events: readonly RunEvent[], type: T
 
 interface ApproverMessage {
   approver: string;
+  links: WithheldApprovalLink[];
   slack: { text: string; blocks: { type: string; elements?: { action_id?: string; url?: string }[] }[] };
   email: { subject: string; text: string; html: string };
 }
@@ -40,11 +42,19 @@ describe('signed approval links answered over HTTP', () => {
       headers: { accept: 'application/json', 'content-type': 'application/json' },
       body: JSON.stringify(body),
     });
-  const approveTokenOf = (approver: string) => {
-    const message = messages.find((m) => m.approver === approver);
-    const actions = message?.slack.blocks.find((b) => b.type === 'actions');
-    return tokenOf(actions?.elements?.find((e) => e.action_id === 'approve')?.url ?? '');
+  /** The link as the operator hands it out: signed again from what the stored message withheld. */
+  const linkFor = (message: ApproverMessage | undefined, action: 'approve' | 'reject') => {
+    const link = message?.links.find((l) => l.action === action);
+    if (!link) throw new Error(`no ${action} link stored for ${message?.approver}`);
+    return reissueApprovalLink(link, key, 'http://127.0.0.1:8787');
   };
+  const approveTokenOf = (approver: string) =>
+    tokenOf(
+      linkFor(
+        messages.find((m) => m.approver === approver),
+        'approve',
+      ),
+    );
   const payloadFor = (change: Partial<ApprovalLinkPayload>): ApprovalLinkPayload => ({
     approvalId: waiting.approvalId ?? '',
     decision: 'approve',
@@ -86,10 +96,7 @@ describe('signed approval links answered over HTTP', () => {
     // The requester, maria.lopez, is a reviewer but never an approver of her own run.
     expect(messages.map((m) => m.approver)).toEqual(['sam.okafor', 'priya.raman', '@acme/billing']);
     for (const message of messages) {
-      const actions = message.slack.blocks.find((b) => b.type === 'actions');
-      const [approve, reject] = ['approve', 'reject'].map(
-        (id) => actions?.elements?.find((e) => e.action_id === id)?.url ?? '',
-      );
+      const [approve, reject] = (['approve', 'reject'] as const).map((action) => linkFor(message, action));
       const approvePayload = verifyApprovalLink(tokenOf(approve ?? ''), key, new Date());
       const rejectPayload = verifyApprovalLink(tokenOf(reject ?? ''), key, new Date());
       expect(approvePayload).toMatchObject({
@@ -99,10 +106,48 @@ describe('signed approval links answered over HTTP', () => {
       });
       expect(rejectPayload).toMatchObject({ decision: 'reject', approver: message.approver });
       expect(approvePayload.nonce).not.toBe(rejectPayload.nonce);
-      expect(message.email.text).toContain(approve);
-      expect(message.email.text).toContain(reject);
       expect(message.slack.text).toContain(`plan approval needed for run ${waiting.runId}`);
+      // The stored messages show where each link was by its token's hash, never the link itself.
+      for (const [action, url] of [
+        ['approve', approve],
+        ['reject', reject],
+      ] as const) {
+        const withheld = `/approvals/withheld-${message.links.find((l) => l.action === action)?.tokenSha256.slice(0, 16)}`;
+        const button = message.slack.blocks
+          .find((b) => b.type === 'actions')
+          ?.elements?.find((e) => e.action_id === action);
+        expect(button?.url).toContain(withheld);
+        expect(message.email.text).toContain(withheld);
+        expect(message.email.html).toContain(withheld);
+        expect(message.email.text).not.toContain(tokenOf(url ?? ''));
+      }
     }
+  });
+
+  it('stores the notifications with every link token withheld, keeping what identifies each link', async () => {
+    // Prepare: the stored artifact as anyone who can read the artifact store reads it
+    const requested = ofType(await gantry.log.read(waiting.runId), 'approval.requested')[0];
+    const stored = await gantry.artifacts.getText(requested?.data.notifications ?? '');
+    // Act: the genuine tokens, signed again from what was kept
+    const tokens = messages.flatMap((m) => m.links.map((l) => tokenOf(linkFor(m, l.action))));
+    // Assess
+    expect(tokens).toHaveLength(messages.length * 2);
+    for (const token of tokens) {
+      const [, signature] = token.split('.');
+      expect(stored).not.toContain(token);
+      expect(stored).not.toContain(signature);
+      expect(stored).toContain(createHash('sha256').update(token).digest('hex'));
+    }
+    // no link-shaped token at all: base64url payload, a dot, a 32-byte base64url HMAC
+    expect(stored).not.toMatch(/[A-Za-z0-9_-]{40,}\.[A-Za-z0-9_-]{43}/);
+    expect(messages.flatMap((m) => m.links.map((l) => Object.keys(l).sort()))).toContainEqual([
+      'action',
+      'approvalId',
+      'approver',
+      'expiresAt',
+      'nonce',
+      'tokenSha256',
+    ]);
   });
 
   it('shows a confirmation page on GET and decides nothing', async () => {

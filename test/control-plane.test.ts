@@ -1,8 +1,17 @@
 import { execFileSync } from 'node:child_process';
-import { cp, readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { cp, readFile, stat, writeFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
+import {
+  loadOrCreatePlatformKey,
+  PLATFORM_KEY_FILE,
+  publicKeyFileFor,
+} from '../src/adapters/local/ed25519-signer.js';
+import { APPROVAL_KIND, saveApproval } from '../src/approvals/approval-records.js';
+import { ApprovalSignatureError, verifyApprovalDecision } from '../src/approvals/decision-signatures.js';
+import { SignedApprovalRecords } from '../src/approvals/signed-approval-records.js';
+import type { Approval } from '../src/domain/approval.js';
 import type { RunEvent } from '../src/domain/events.js';
 import type { ModelRequest } from '../src/domain/model.js';
 import type { EngineeringRequest } from '../src/domain/request.js';
@@ -589,6 +598,150 @@ describe('an authentication change waits at the plan, code-owner and security-ow
     expect(ofType(events, 'run.state').at(-1)?.data.state).toBe('rejected');
     expect(ofType(events, 'model.turn')).toEqual([]);
     expect(await env.gantry.pendingApprovals()).toEqual([]);
+  });
+});
+
+describe('a gate passes only on a decision the platform key signed when it was recorded', () => {
+  let env: Awaited<ReturnType<typeof openFresh>>;
+  const runs: { legit?: RunOutcome; copied?: RunOutcome; unsigned?: RunOutcome; tampered?: RunOutcome } = {};
+
+  beforeAll(async () => {
+    env = await openFresh({}, 'gantry-cp-signed-');
+  });
+  afterAll(async () => {
+    await env?.close();
+  });
+
+  /** A login change waiting at its plan gate, and its pending approval record as stored. */
+  async function waitingAtPlan() {
+    const outcome = await env.gantry.submit(await loginRequest(), exampleCassette);
+    expect(outcome.state, outcome.reason).toBe('waiting_for_approval');
+    const record = await env.gantry.log.get<Approval>(APPROVAL_KIND, outcome.approvalId ?? '');
+    if (!record) throw new Error('the gate stored no approval');
+    return { outcome, record };
+  }
+
+  /** An approval written straight into the record store (table gantry-records), as any process that reached it can. */
+  const writeRaw = (record: Approval) => env.gantry.log.put(APPROVAL_KIND, record.id, record);
+
+  /** The run resumed after the forgery: it must stop at the gate, failed, saying why. */
+  async function expectRefusedAtGate(run: RunOutcome) {
+    const resumed = await env.gantry.continueRun(run.runId);
+    const events = await env.gantry.log.read(run.runId);
+    expect(resumed.state, resumed.reason).toBe('failed');
+    expect(resumed.reason).toContain(`approval ${run.approvalId} of run ${run.runId} is refused`);
+    expect(resumed.reason).toContain("the decision's signature did not verify");
+    expect(ofType(events, 'run.state').at(-1)?.data).toMatchObject({
+      state: 'failed',
+      reason: expect.stringContaining('ApprovalSignatureError'),
+    });
+    // Nothing after the gate happened: no decision taken, no model turn, no pull request.
+    expect(ofType(events, 'approval.decided')).toEqual([]);
+    expect(ofType(events, 'model.turn')).toEqual([]);
+    expect(ofType(events, 'pr.opened')).toEqual([]);
+    return resumed;
+  }
+
+  it('passes the gate on a decision recorded with `gantry approve`, signed so the public key alone verifies it', async () => {
+    // Prepare
+    const { outcome } = await waitingAtPlan();
+    // Act
+    runs.legit = await env.gantry.decide(
+      outcome.approvalId ?? '',
+      'approved',
+      'sam.okafor',
+      'plan is narrow',
+    );
+    // Assess: on to the next gate, with the decision recorded and signed
+    expect(runs.legit.state, runs.legit.reason).toBe('waiting_for_approval');
+    expect(runs.legit.approvalId).not.toBe(outcome.approvalId);
+    const decided = ofType(await env.gantry.log.read(outcome.runId), 'approval.decided');
+    expect(decided.map((e) => [e.data.approvalId, e.data.decision, e.data.by])).toEqual([
+      [outcome.approvalId, 'approved', 'sam.okafor'],
+    ]);
+    const record = (await env.gantry.log.get<Approval>(APPROVAL_KIND, outcome.approvalId ?? '')) as Approval;
+    const publicKey = await readFile(publicKeyFileFor(join(env.home, PLATFORM_KEY_FILE)), 'utf8');
+    expect(record.signature).toMatchObject({
+      algorithm: 'ed25519',
+      keyId: expect.stringMatching(/^ed25519:/),
+    });
+    expect(verifyApprovalDecision(record, publicKey)).toEqual({ verified: true });
+    runs.legit = { ...runs.legit, approvalId: outcome.approvalId };
+  });
+
+  it('refuses an "approved" record written into the store without the platform signature', async () => {
+    // Prepare: the attacker approves the pending gate in the table directly
+    const { outcome, record } = await waitingAtPlan();
+    runs.unsigned = outcome;
+    await writeRaw({
+      ...record,
+      status: 'approved',
+      decidedBy: 'sam.okafor',
+      decidedAt: new Date().toISOString(),
+      decidedVia: 'cli',
+      reason: 'looks fine',
+    });
+    // Act / Assess: answering it is refused too, then the resumed run stops at the gate
+    await expect(env.gantry.decide(record.id, 'approved', 'priya.raman')).rejects.toBeInstanceOf(
+      ApprovalSignatureError,
+    );
+    const resumed = await expectRefusedAtGate(outcome);
+    expect(resumed.reason).toContain('it carries no platform signature');
+  });
+
+  it("refuses an approval copied, signature and all, from another gate's genuine approval", async () => {
+    // Prepare: the legitimately signed approval of the first run, pasted onto this run's pending gate
+    const { outcome, record } = await waitingAtPlan();
+    runs.copied = outcome;
+    const genuine = (await env.gantry.log.get<Approval>(
+      APPROVAL_KIND,
+      runs.legit?.approvalId ?? '',
+    )) as Approval;
+    expect(genuine.signature).toBeDefined();
+    await writeRaw({ ...genuine, id: record.id, runId: record.runId, taskToken: record.taskToken });
+    // Act / Assess
+    const resumed = await expectRefusedAtGate(outcome);
+    expect(resumed.reason).toContain('does not match its approval id, run, kind, decision');
+  });
+
+  it('refuses a decision signed as a rejection and flipped to approved in the store afterwards', async () => {
+    // Prepare: a genuine rejection signed with the platform key (recorded without resuming the run)...
+    const { outcome, record } = await waitingAtPlan();
+    runs.tampered = outcome;
+    const signer = await loadOrCreatePlatformKey(join(env.home, PLATFORM_KEY_FILE));
+    await saveApproval(new SignedApprovalRecords(env.gantry.log, signer), {
+      ...record,
+      status: 'rejected',
+      decidedBy: 'sam.okafor',
+      decidedAt: new Date().toISOString(),
+      decidedVia: 'cli',
+      reason: 'too broad',
+    });
+    const signed = (await env.gantry.log.get<Approval>(APPROVAL_KIND, record.id)) as Approval;
+    // ...then the decision flipped and the approver changed, the signature kept
+    await writeRaw({ ...signed, status: 'approved', decidedBy: 'priya.raman', reason: undefined });
+    // Act / Assess
+    const resumed = await expectRefusedAtGate(outcome);
+    expect(resumed.reason).toContain('(approved by priya.raman;');
+  });
+
+  it('keeps the platform key in the home, owner-only, outside the workspaces, and out of every event', async () => {
+    // Prepare
+    const keyFile = join(env.home, PLATFORM_KEY_FILE);
+    const privatePem = await readFile(keyFile, 'utf8');
+    const publicPem = await readFile(publicKeyFileFor(keyFile), 'utf8');
+    const body = (pem: string) => pem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, '');
+    // Act
+    const events = [];
+    for (const run of Object.values(runs)) events.push(...(await env.gantry.log.read(run?.runId ?? '')));
+    const logged = JSON.stringify(events);
+    // Assess
+    expect((await stat(keyFile)).mode & 0o777).toBe(0o600);
+    expect(relative(join(env.home, 'workspaces'), keyFile).startsWith('..')).toBe(true);
+    expect(events.length).toBeGreaterThan(20);
+    expect(logged).not.toContain(body(privatePem));
+    expect(logged).not.toContain(body(publicPem));
+    expect(logged).not.toContain(PLATFORM_KEY_FILE);
   });
 });
 

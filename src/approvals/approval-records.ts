@@ -3,7 +3,9 @@ import { Approval } from '../domain/approval.js';
 import { InvalidInputError } from '../domain/errors.js';
 import type { RecordStore } from '../ports/event-log.js';
 
-const KIND = 'approval';
+/** The record kind of approvals in the record store (table `gantry-records`, key kind and id). */
+export const APPROVAL_KIND = 'approval';
+const KIND = APPROVAL_KIND;
 
 /** Approval ids are short, typeable and derived from the run and gate, so a retried gate finds its own. */
 export function approvalIdFor(runId: string, state: string): string {

@@ -1,7 +1,13 @@
 import { approvalLifetimeMs, approversFor } from '../approvals/approval-matrix.js';
 import { approvalIdFor, createApproval, saveApproval } from '../approvals/approval-records.js';
 import { renderEmailApproval, renderSlackApproval } from '../approvals/notifications.js';
-import { approvalLinkUrl, newLinkNonce, signApprovalLink } from '../approvals/signed-links.js';
+import { platformSignerOf } from '../approvals/signed-approval-records.js';
+import { newLinkNonce, signApprovalLink } from '../approvals/signed-links.js';
+import {
+  type WithheldApprovalLink,
+  withheldLinkUrl,
+  withholdApprovalLink,
+} from '../approvals/withheld-links.js';
 import type { Approval } from '../domain/approval.js';
 import type { ApprovalKind } from '../domain/risk.js';
 import type { RunJournal } from '../evidence/run-journal.js';
@@ -22,11 +28,18 @@ export class AwaitingApproval extends Error {
  * answer it (the approval matrix; never the requester) and its deadline, sends each approver signed
  * links, and returns the decision once there is one. On AWS the execution waits on the token; locally
  * the execution pauses and `gantry approve` or a link resumes it.
+ *
+ * A decision passes the gate only with the platform key's signature: the record store signs decisions as
+ * they are recorded and checks them as the gate reads them back (SignedApprovalRecords), so a decision
+ * written into the store by anyone else, or changed after it was signed, stops the run here with an
+ * ApprovalSignatureError (the run fails with that reason).
  */
 export async function requestApproval(
   deps: StepDeps,
   input: { run: RunRef; kind: ApprovalKind; state: string; taskToken: string },
 ): Promise<{ decision: 'approved' | 'rejected' | 'expired'; by: string; reason: string }> {
+  // Fail closed: on a store that does not sign decisions, a forged one could not be told apart.
+  platformSignerOf(deps.records);
   const journal = await journalFor(deps, input.run);
   const actor = stepActor('requestApproval');
   const id = approvalIdFor(input.run.runId, input.state);
@@ -99,30 +112,29 @@ export async function requestApproval(
 
 /**
  * Renders the Slack and email messages for each approver, with approve and reject links signed for
- * that person, and stores them by hash. Delivery belongs to the channel adapter; the embedded runtime
- * keeps them for `gantry show` and serves the links with `gantry serve`.
+ * that person, and stores them by hash with the links withheld: each link is kept as what identifies it
+ * (approval, approver, action, expiry, nonce) and its token's sha256, never the token, so the artifact
+ * store holds nothing that answers a gate. Delivery belongs to the channel adapter; the operator can sign
+ * a withheld link again with `reissueApprovalLink`, and `gantry serve` answers the links.
  */
 async function notify(deps: StepDeps, journal: RunJournal, approval: Approval, why: string): Promise<string> {
   const request = requestOf(journal);
   const risk = journal.find('risk', 'risk.classified')?.data;
+  const { baseUrl, key } = deps.approvalLinks;
   const messages = approval.approvers.map((approver) => {
-    const link = (decision: 'approve' | 'reject') =>
-      approvalLinkUrl(
-        deps.approvalLinks.baseUrl,
-        signApprovalLink(
-          {
-            approvalId: approval.id,
-            decision,
-            approver,
-            expiresAt: approval.expiresAt,
-            nonce: newLinkNonce(),
-          },
-          deps.approvalLinks.key,
-        ),
-      );
+    const [approve, reject] = (['approve', 'reject'] as const).map((decision) => {
+      const payload = {
+        approvalId: approval.id,
+        decision,
+        approver,
+        expiresAt: approval.expiresAt,
+        nonce: newLinkNonce(),
+      };
+      return withholdApprovalLink(payload, signApprovalLink(payload, key));
+    }) as [WithheldApprovalLink, WithheldApprovalLink];
     const message = {
-      approveUrl: link('approve'),
-      rejectUrl: link('reject'),
+      approveUrl: withheldLinkUrl(baseUrl, approve),
+      rejectUrl: withheldLinkUrl(baseUrl, reject),
       runTitle: request.title,
       requester: request.requester,
       riskTier: risk?.tier ?? 'critical',
@@ -131,6 +143,7 @@ async function notify(deps: StepDeps, journal: RunJournal, approval: Approval, w
     };
     return {
       approver,
+      links: [approve, reject],
       slack: renderSlackApproval(approval, message),
       email: renderEmailApproval(approval, message),
     };
