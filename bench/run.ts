@@ -10,6 +10,10 @@
  *   each in a fresh home, after one cold run (module loading, JIT, the sandbox probe) printed apart.
  * - sandbox start overhead: the median time to run `true` in the real sandbox (`createSandbox()`), minus
  *   the median time to spawn `true` with child_process, 50 of each after a warm-up. Target: under 20 ms.
+ * - setup phase proxy overhead: what the setup phase's egress path (the sandbox forwarder and the egress
+ *   proxy, src/sandbox/egress) adds to an install command, without the sandbox: the start of a command
+ *   through the forwarder against a direct start, and per plain-HTTP request to a local server through
+ *   forwarder and proxy against straight to it. 50 requests, median of 5 after a warm-up.
  * - event log append rate: events per second appending a 1,000-event run through DynamoEventLog on
  *   dynalite (conditional puts, schema checks), beside the rate of plain PutItem calls of the same
  *   items on the same engine, the ceiling the adapter works under.
@@ -85,6 +89,13 @@ print(
   { name: `sandboxed true start (${sandboxStart.kind})`, value: sandboxStart.sandboxedMs, unit: 'ms' },
   { name: 'sandbox start overhead', value: sandboxStart.addedMs, unit: 'ms added' },
   { name: 'sandbox start overhead / target', value: sandboxStart.addedMs / SANDBOX_START_TARGET_MS },
+);
+
+const { measureEgressProxy } = await import('./egress-proxy.js');
+const egress = await measureEgressProxy({ requests: 50, samples: 5 });
+print(
+  { name: 'setup phase proxy overhead (command start)', value: egress.startAddedMs, unit: 'ms added' },
+  { name: 'setup phase proxy overhead per request', value: egress.perRequestAddedMs, unit: 'ms added' },
 );
 
 const eventLog = await measureEventLog({ events: LOG_EVENTS, replays: 5 });

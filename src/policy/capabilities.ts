@@ -33,6 +33,20 @@ export type CapabilityBudgets = RunBudget;
 const glob = z.string().trim().min(1);
 
 /**
+ * What a run's setup phase (the dependency install, the one phase that reaches package registries)
+ * may do under this capability.
+ */
+export const SetupRules = z.strictObject({
+  /**
+   * Whether install runs lifecycle scripts (npm's preinstall/install/postinstall, yarn builds,
+   * building Python sdists). Off by default: a dependency's script is code from the internet,
+   * run while the registry is reachable. `installArgv` in src/repomap/commands.ts applies it.
+   */
+  lifecycleScripts: z.boolean().default(false),
+});
+export type SetupRules = z.infer<typeof SetupRules>;
+
+/**
  * A capability contract: what kind of work Gantry may do, on which requests and repositories,
  * with which actions, evidence, approvals, autonomy and budgets. Unknown keys are an error, so a
  * typo in a contract fails loudly instead of silently widening or narrowing it.
@@ -74,6 +88,8 @@ export const CapabilityContract = z
     budgets: CapabilityBudgets,
     /** Patch and verify rounds before the run gives up. */
     maxPatchIterations: z.int().positive(),
+    /** Absent: the defaults of {@link SetupRules} (no lifecycle scripts). */
+    setup: SetupRules.prefault({}),
   })
   .superRefine((contract, context) => {
     for (const key of ['allowedActions', 'forbiddenActions'] as const) {

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RepositoryCommand } from '../domain/context.js';
-import { makeTargets } from './commands.js';
+import { CapabilityContract, loadCapabilities } from '../policy/capabilities.js';
+import { installArgv, makeTargets } from './commands.js';
 import { mapRepository } from './map-repository.js';
 
 const created: string[] = [];
@@ -35,7 +36,7 @@ afterEach(async () => {
 const packageJson = (content: object) => JSON.stringify(content, null, 2);
 
 describe('node package managers', () => {
-  it('uses npm ci with a package-lock.json and lists only the scripts that exist', async () => {
+  it('uses npm ci --ignore-scripts with a package-lock.json and lists only the scripts that exist', async () => {
     // Prepare / Act
     const commands = await commandsOf({
       'package.json': packageJson({ scripts: { test: 'vitest run', lint: 'biome check' } }),
@@ -47,7 +48,7 @@ describe('node package managers', () => {
       {
         ecosystem: 'npm',
         kind: 'install',
-        argv: ['npm', 'ci'],
+        argv: ['npm', 'ci', '--ignore-scripts'],
         declaredIn: 'package.json',
         needsNetwork: true,
       },
@@ -67,7 +68,7 @@ describe('node package managers', () => {
     });
 
     expect(argvByKind(commands)).toEqual([
-      ['install', ['npm', 'install']],
+      ['install', ['npm', 'install', '--ignore-scripts']],
       ['build', ['npm', 'run', 'build']],
       ['test', ['npm', 'test']],
     ]);
@@ -78,7 +79,7 @@ describe('node package managers', () => {
       'package.json': packageJson({ scripts: { test: 'echo "Error: no test specified" && exit 1' } }),
     });
 
-    expect(argvByKind(commands)).toEqual([['install', ['npm', 'install']]]);
+    expect(argvByKind(commands)).toEqual([['install', ['npm', 'install', '--ignore-scripts']]]);
   });
 
   it('uses pnpm with a frozen lockfile when pnpm-lock.yaml is present', async () => {
@@ -89,13 +90,13 @@ describe('node package managers', () => {
 
     expect(commands.map((command) => command.ecosystem)).toEqual(['pnpm', 'pnpm', 'pnpm']);
     expect(argvByKind(commands)).toEqual([
-      ['install', ['pnpm', 'install', '--frozen-lockfile']],
+      ['install', ['pnpm', 'install', '--frozen-lockfile', '--ignore-scripts']],
       ['build', ['pnpm', 'run', 'build']],
       ['test', ['pnpm', 'test']],
     ]);
   });
 
-  it('uses yarn classic with yarn.lock, and --immutable for Yarn 2+', async () => {
+  it('uses yarn classic with yarn.lock, and --immutable --mode=skip-build for Yarn 2+', async () => {
     const classic = await commandsOf({
       'package.json': packageJson({ scripts: { test: 'jest' } }),
       'yarn.lock': '# yarn lockfile v1\n',
@@ -106,11 +107,11 @@ describe('node package managers', () => {
     });
 
     expect(argvByKind(classic)).toEqual([
-      ['install', ['yarn', 'install', '--frozen-lockfile']],
+      ['install', ['yarn', 'install', '--frozen-lockfile', '--ignore-scripts']],
       ['test', ['yarn', 'test']],
     ]);
     expect(argvByKind(berry)).toEqual([
-      ['install', ['yarn', 'install', '--immutable']],
+      ['install', ['yarn', 'install', '--immutable', '--mode=skip-build']],
       ['test', ['yarn', 'test']],
     ]);
   });
@@ -121,7 +122,7 @@ describe('node package managers', () => {
     });
 
     expect(commands.map((command) => [command.ecosystem, command.argv])).toEqual([
-      ['pnpm', ['pnpm', 'install']],
+      ['pnpm', ['pnpm', 'install', '--ignore-scripts']],
       ['pnpm', ['pnpm', 'test']],
     ]);
   });
@@ -141,7 +142,7 @@ describe('node package managers', () => {
       {
         ecosystem: 'npm',
         kind: 'install',
-        argv: ['npm', 'ci', '--prefix', 'web'],
+        argv: ['npm', 'ci', '--ignore-scripts', '--prefix', 'web'],
         declaredIn: 'web/package.json',
         needsNetwork: true,
       },
@@ -154,7 +155,7 @@ describe('node package managers', () => {
       },
     ]);
     expect(argvByKind(workspace)).toEqual([
-      ['install', ['pnpm', 'install', '--frozen-lockfile']],
+      ['install', ['pnpm', 'install', '--frozen-lockfile', '--ignore-scripts']],
       ['test', ['pnpm', '--dir', 'api', 'test']],
     ]);
   });
@@ -185,7 +186,7 @@ describe('pytest', () => {
       {
         ecosystem: 'pytest',
         kind: 'install',
-        argv: ['python3', '-m', 'pip', 'install', '-e', '.[test]'],
+        argv: ['python3', '-m', 'pip', 'install', '--only-binary', ':all:', '-e', '.[test]'],
         declaredIn: 'pyproject.toml',
         needsNetwork: true,
       },
@@ -227,14 +228,14 @@ describe('pytest', () => {
       {
         ecosystem: 'pytest',
         kind: 'install',
-        argv: ['python3', '-m', 'pip', 'install', '-r', 'requirements-dev.txt'],
+        argv: ['python3', '-m', 'pip', 'install', '--only-binary', ':all:', '-r', 'requirements-dev.txt'],
         declaredIn: 'requirements-dev.txt',
         needsNetwork: true,
       },
       {
         ecosystem: 'pytest',
         kind: 'install',
-        argv: ['python3', '-m', 'pip', 'install', '-r', 'requirements.txt'],
+        argv: ['python3', '-m', 'pip', 'install', '--only-binary', ':all:', '-r', 'requirements.txt'],
         declaredIn: 'requirements.txt',
         needsNetwork: true,
       },
@@ -275,7 +276,10 @@ describe('pytest', () => {
     });
 
     expect(argvByKind(commands)).toEqual([
-      ['install', ['python3', '-m', 'pip', 'install', '-r', 'service/requirements.txt']],
+      [
+        'install',
+        ['python3', '-m', 'pip', 'install', '--only-binary', ':all:', '-r', 'service/requirements.txt'],
+      ],
       ['test', ['python3', '-m', 'pytest', 'service']],
     ]);
   });
@@ -397,5 +401,93 @@ describe('go, Maven, Gradle and make', () => {
     const targets = makeTargets('CC := gcc\nX ::= y\nall test: build\n\techo test: not a target\n');
 
     expect([...targets].sort()).toEqual(['all', 'test']);
+  });
+});
+
+describe('installArgv: lifecycle scripts under the capability contract', () => {
+  const scriptsOff = { setup: { lifecycleScripts: false } };
+  const scriptsOn = { setup: { lifecycleScripts: true } };
+
+  async function installsOf(files: Record<string, string>): Promise<RepositoryCommand[]> {
+    return (await commandsOf(files)).filter((command) => command.kind === 'install');
+  }
+
+  it('keeps every shipped contract at no lifecycle scripts', async () => {
+    // Prepare
+    const registry = await loadCapabilities();
+    const [install] = await installsOf({ 'package.json': '{}', 'package-lock.json': '{}' });
+
+    // Act
+    const argvs = registry.list().map((contract) => installArgv(install as RepositoryCommand, contract));
+
+    // Assess
+    expect(registry.list().map((contract) => contract.setup.lifecycleScripts)).not.toContain(true);
+    expect(new Set(argvs.map((argv) => argv.join(' ')))).toEqual(new Set(['npm ci --ignore-scripts']));
+  });
+
+  it('takes the scripts-off flags out only when the contract allows scripts', async () => {
+    const installs = [
+      ...(await installsOf({ 'web/package.json': '{}', 'web/package-lock.json': '{}' })),
+      ...(await installsOf({ 'package.json': '{}', 'pnpm-lock.yaml': '' })),
+      ...(await installsOf({ 'package.json': '{"packageManager":"yarn@4.1.0"}', 'yarn.lock': '' })),
+      ...(await installsOf({ 'pytest.ini': '', 'requirements.txt': 'flask\n', 'setup.py': '' })),
+    ];
+
+    expect(installs.map((install) => installArgv(install, scriptsOff))).toEqual(
+      installs.map((install) => install.argv),
+    );
+    expect(installs.map((install) => installArgv(install, scriptsOn))).toEqual([
+      ['npm', 'ci', '--prefix', 'web'],
+      ['pnpm', 'install', '--frozen-lockfile'],
+      ['yarn', 'install', '--immutable'],
+      ['python3', '-m', 'pip', 'install', '-r', 'requirements.txt'],
+      ['python3', '-m', 'pip', 'install', '-e', '.'],
+    ]);
+  });
+
+  it('puts the flags back into an install argv recorded without them', () => {
+    const recorded = (ecosystem: RepositoryCommand['ecosystem'], argv: string[]): RepositoryCommand => ({
+      ecosystem,
+      kind: 'install',
+      argv,
+      declaredIn: 'package.json',
+      needsNetwork: true,
+    });
+
+    expect(installArgv(recorded('npm', ['npm', 'ci']), scriptsOff)).toEqual([
+      'npm',
+      'ci',
+      '--ignore-scripts',
+    ]);
+    expect(installArgv(recorded('yarn', ['yarn', 'install', '--immutable']), scriptsOff)).toEqual([
+      'yarn',
+      'install',
+      '--immutable',
+      '--mode=skip-build',
+    ]);
+    expect(
+      installArgv(recorded('pytest', ['python3', '-m', 'pip', 'install', '-r', 'r.txt']), scriptsOff),
+    ).toEqual(['python3', '-m', 'pip', 'install', '-r', 'r.txt', '--only-binary', ':all:']);
+    expect(installArgv(recorded('go', ['go', 'mod', 'download']), scriptsOff)).toEqual([
+      'go',
+      'mod',
+      'download',
+    ]);
+    expect(() => installArgv({ ...recorded('npm', ['npm', 'test']), kind: 'test' }, scriptsOff)).toThrow(
+      /takes an install command, not test/,
+    );
+  });
+
+  it('reads setup.lifecycleScripts from a contract, false when absent, and rejects unknown setup keys', async () => {
+    const registry = await loadCapabilities();
+    const { setup: _setup, ...withoutSetup } = registry.get('low-risk-bugfix');
+
+    const absent = CapabilityContract.parse(withoutSetup);
+    const allowed = CapabilityContract.parse({ ...withoutSetup, setup: { lifecycleScripts: true } });
+    const typo = CapabilityContract.safeParse({ ...withoutSetup, setup: { lifecycleScript: true } });
+
+    expect(absent.setup).toEqual({ lifecycleScripts: false });
+    expect(allowed.setup.lifecycleScripts).toBe(true);
+    expect(typo.success).toBe(false);
   });
 });

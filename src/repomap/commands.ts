@@ -1,5 +1,6 @@
 import { parse as parseToml } from 'smol-toml';
 import type { RepositoryCommand } from '../domain/context.js';
+import type { CapabilityContract } from '../policy/capabilities.js';
 import { comparePaths, readRepositoryText } from './repository-files.js';
 
 /**
@@ -14,14 +15,16 @@ import { comparePaths, readRepositoryText } from './repository-files.js';
  *   the lockfile (package-lock.json or npm-shrinkwrap.json, pnpm-lock.yaml, yarn.lock), else npm
  *   (or the root's manager for a first-level directory). Install is frozen when locked
  *   (`npm ci`, `pnpm install --frozen-lockfile`, `yarn install --frozen-lockfile`, or
- *   `--immutable` for Yarn 2+). `build` and `test` only when package.json has those scripts
- *   (npm's "no test specified" placeholder does not count). A first-level directory without
+ *   `--immutable` for Yarn 2+) and runs no lifecycle scripts (`--ignore-scripts`, or
+ *   `--mode=skip-build` for Yarn 2+; see {@link installArgv}). `build` and `test` only when
+ *   package.json has those scripts (npm's "no test specified" placeholder does not count). A first-level directory without
  *   its own lockfile under a root that declares workspaces gets no install of its own.
  * - pytest: `[tool.pytest...]` or pytest among the dependencies of pyproject.toml, pytest.ini,
  *   setup.cfg `[tool:pytest]`, tox.ini `[pytest]`, pytest in requirements*.txt, conftest.py or
  *   test_*.py / *_test.py files → `python3 -m pytest`; install with `pip install -r` per
  *   requirements*.txt and `pip install -e .` (with a test/dev extra when declared) for an
- *   installable pyproject.toml or setup.py. A first-level directory is its own Python project
+ *   installable pyproject.toml or setup.py, both `--only-binary :all:` so no dependency's
+ *   setup.py runs (pip still builds the project itself). A first-level directory is its own Python project
  *   only when the root has no Python project files.
  * - go (`go.mod`): `go test ./...`, `go build ./...`, and `go mod download` when go.sum exists.
  * - Maven (`pom.xml`): `mvn -q test`, `mvn -q -DskipTests package`, `mvn -q dependency:go-offline`,
@@ -37,7 +40,7 @@ import { comparePaths, readRepositoryText } from './repository-files.js';
  *
  * @example
  * const commands = await detectRepositoryCommands(root, ['package-lock.json', 'package.json']);
- * // [{ ecosystem: 'npm', kind: 'install', argv: ['npm', 'ci'], declaredIn: 'package.json', needsNetwork: true }, ...]
+ * // [{ ecosystem: 'npm', kind: 'install', argv: ['npm', 'ci', '--ignore-scripts'], declaredIn: 'package.json', needsNetwork: true }, ...]
  */
 export async function detectRepositoryCommands(
   root: string,
@@ -63,6 +66,63 @@ export async function detectRepositoryCommands(
     commands.push(...(await makeCommands(repository, scope)));
   }
   return commands;
+}
+
+// --- lifecycle scripts -----------------------------------------------------------------------
+
+const IGNORE_SCRIPTS = '--ignore-scripts';
+/** Yarn 2+ has no --ignore-scripts; skipping the build step is how it leaves scripts unrun. */
+const YARN_BERRY_SCRIPTS_OFF = '--mode=skip-build';
+const PIP_INSTALL = ['python3', '-m', 'pip', 'install'] as const;
+/** Wheels only: an sdist's setup.py is a lifecycle script by another name. */
+const PIP_BINARY_ONLY = ['--only-binary', ':all:'] as const;
+
+/**
+ * The argv an install command runs with under a capability contract. The map's install commands
+ * leave lifecycle scripts off; when the contract's `setup.lifecycleScripts` is true the flags that
+ * keep them off are taken out, and when it is false they are put in if an argv lacks them (a map
+ * recorded before they existed). go and Maven commands run no install scripts and stay as they are.
+ *
+ * @example
+ * const [install] = await detectRepositoryCommands(root, ['package-lock.json', 'package.json']);
+ * installArgv(install, registry.get('low-risk-bugfix')); // ['npm', 'ci', '--ignore-scripts']
+ * installArgv(install, { setup: { lifecycleScripts: true } }); // ['npm', 'ci']
+ */
+export function installArgv(
+  command: RepositoryCommand,
+  contract: Pick<CapabilityContract, 'setup'>,
+): string[] {
+  if (command.kind !== 'install') {
+    throw new RangeError(
+      `installArgv takes an install command, not ${command.kind} (${command.argv.join(' ')})`,
+    );
+  }
+  const argv = command.argv;
+  const pipBinaryOnly = argv.findIndex(
+    (arg, index) => arg === PIP_BINARY_ONLY[0] && argv[index + 1] === PIP_BINARY_ONLY[1],
+  );
+  if (contract.setup.lifecycleScripts) {
+    return argv.filter(
+      (arg, index) =>
+        arg !== IGNORE_SCRIPTS &&
+        arg !== YARN_BERRY_SCRIPTS_OFF &&
+        (pipBinaryOnly === -1 || (index !== pipBinaryOnly && index !== pipBinaryOnly + 1)),
+    );
+  }
+  if (argv.includes(IGNORE_SCRIPTS) || argv.includes(YARN_BERRY_SCRIPTS_OFF) || pipBinaryOnly !== -1) {
+    return [...argv];
+  }
+  switch (command.ecosystem) {
+    case 'npm':
+    case 'pnpm':
+      return [...argv, IGNORE_SCRIPTS];
+    case 'yarn':
+      return [...argv, argv.includes('--immutable') ? YARN_BERRY_SCRIPTS_OFF : IGNORE_SCRIPTS];
+    case 'pytest':
+      return [...argv, ...PIP_BINARY_ONLY];
+    default:
+      return [...argv];
+  }
 }
 
 interface Repository {
@@ -175,10 +235,11 @@ async function nodeCommands(
 }
 
 function installArgs(manager: NodeManager, project: NodeProject): string[] {
-  if (!project.lockfile) return ['install'];
-  if (manager === 'npm') return ['ci'];
-  if (manager === 'pnpm') return ['install', '--frozen-lockfile'];
-  return ['install', project.yarnBerry ? '--immutable' : '--frozen-lockfile'];
+  const scriptsOff = manager === 'yarn' && project.yarnBerry ? YARN_BERRY_SCRIPTS_OFF : IGNORE_SCRIPTS;
+  if (!project.lockfile) return ['install', scriptsOff];
+  if (manager === 'npm') return ['ci', scriptsOff];
+  if (manager === 'pnpm') return ['install', '--frozen-lockfile', scriptsOff];
+  return ['install', project.yarnBerry ? '--immutable' : '--frozen-lockfile', scriptsOff];
 }
 
 function nodeRunner(manager: NodeManager, scope: string): (args: string[]) => string[] {
@@ -235,7 +296,13 @@ async function pytestCommands(
   const commands: RepositoryCommand[] = [];
   for (const requirement of requirements) {
     commands.push(
-      command('pytest', 'install', ['python3', '-m', 'pip', 'install', '-r', requirement], requirement, true),
+      command(
+        'pytest',
+        'install',
+        [...PIP_INSTALL, ...PIP_BINARY_ONLY, '-r', requirement],
+        requirement,
+        true,
+      ),
     );
   }
   const installable = pyproject && (isRecord(pyproject.project) || isRecord(pyproject['build-system']));
@@ -247,7 +314,7 @@ async function pytestCommands(
       command(
         'pytest',
         'install',
-        ['python3', '-m', 'pip', 'install', '-e', target],
+        [...PIP_INSTALL, ...PIP_BINARY_ONLY, '-e', target],
         installable ? pyprojectPath : setupPy,
         true,
       ),
