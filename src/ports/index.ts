@@ -5,3 +5,4 @@ export * from './forge.js';
 export * from './model.js';
 export * from './policy.js';
 export * from './sandbox.js';
+export * from './workspace-storage.js';
