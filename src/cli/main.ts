@@ -8,6 +8,7 @@ import { RunState } from '../domain/run.js';
 import { runEvalCommand } from '../eval/index.js';
 import { renderHealth } from '../health/index.js';
 import { alarmSignalFromEvent } from '../incidents/alarm-signal.js';
+import { jsonForTerminal, plainLine, plainText } from '../inert-text/index.js';
 import { requestFromGitHubIssueOpened } from '../intake/github-issue.js';
 import { parseRequestFile } from '../intake/request-file.js';
 import { type GantryOptions, openGantry, policiesDir, type RunOutcome } from '../local/runtime.js';
@@ -20,17 +21,30 @@ const program = new Command()
   .name('gantry')
   .description('Controlled autonomous engineering: requests in, evidenced pull requests out.')
   .option('--home <dir>', 'where the embedded platform keeps its data', process.env.GANTRY_HOME ?? '.gantry')
+  .option(
+    '--repository-root <dir>',
+    'a directory whose repositories requests may import (repeatable; default: the working and temporary directories)',
+    (dir: string, roots: string[]) => [...roots, resolve(dir)],
+    [] as string[],
+  )
   .showHelpAfterError();
 
 interface GlobalOptions {
   home: string;
+  repositoryRoot: string[];
+}
+
+/** The home and repository roots every command that opens the platform passes on. */
+function globalGantryOptions(): GantryOptions {
+  const { home, repositoryRoot } = program.opts() as GlobalOptions;
+  return { home, repositoryRoots: repositoryRoot };
 }
 
 async function withGantry<T>(
   options: GantryOptions,
   work: (gantry: Awaited<ReturnType<typeof openGantry>>) => Promise<T>,
 ): Promise<T> {
-  const gantry = await openGantry({ home: (program.opts() as GlobalOptions).home, ...options });
+  const gantry = await openGantry({ ...globalGantryOptions(), ...options });
   // The services the embedded deployer runs are this process's children: an interrupted command exits
   // through the 'exit' handlers that stop them, instead of leaving them behind.
   process.once('SIGINT', () => process.exit(130));
@@ -40,6 +54,25 @@ async function withGantry<T>(
   } finally {
     await gantry.close();
   }
+}
+
+/**
+ * Everything the CLI prints for a person goes through these: runs, approvals and reports quote
+ * titles, paths, reasons and output that issues, repositories and the model wrote, and a terminal
+ * would act on their escape sequences, control characters and bidi overrides. A single-line field
+ * in a listing also goes through plainLine, so it cannot print a row of its own.
+ */
+function out(text: string): void {
+  process.stdout.write(plainText(text));
+}
+
+function err(text: string): void {
+  process.stderr.write(plainText(text));
+}
+
+/** `--json` output: valid JSON, with what a terminal would act on written as `\u` escapes. */
+function printJson(value: unknown): void {
+  process.stdout.write(`${jsonForTerminal(value)}\n`);
 }
 
 function modelSpec(option: string | undefined): string {
@@ -54,7 +87,7 @@ function modelSpec(option: string | undefined): string {
 
 function report(outcome: RunOutcome, json: boolean): void {
   if (json) {
-    process.stdout.write(`${JSON.stringify(outcome, null, 2)}\n`);
+    printJson(outcome);
   } else {
     const lines = [`\nrun ${outcome.runId}: ${outcome.state}${outcome.reason ? ` — ${outcome.reason}` : ''}`];
     if (outcome.pullRequest) lines.push(`pull request: ${outcome.pullRequest}`);
@@ -63,7 +96,7 @@ function report(outcome: RunOutcome, json: boolean): void {
       lines.push(`approve with: gantry approve ${outcome.approvalId} --as <your name>`);
       lines.push(`reject with:  gantry reject ${outcome.approvalId} --as <your name> --reason "<why>"`);
     }
-    process.stdout.write(`${lines.join('\n')}\n`);
+    out(`${lines.join('\n')}\n`);
   }
   process.exitCode = {
     completed: 0,
@@ -179,7 +212,7 @@ for (const [name, engaged] of [
           reason: options.reason,
         }),
       );
-      process.stdout.write(
+      out(
         `${scope}${change.target ? ` ${change.target}` : ''} kill switch ${engaged ? 'ENGAGED' : 'released'} by ${change.by}: ${change.reason}\n`,
       );
     });
@@ -191,10 +224,10 @@ program
   .option('--json', 'print JSON')
   .action(async (options: { json?: boolean }) => {
     const switches = await withGantry({}, (g) => g.killSwitches());
-    if (options.json) return void process.stdout.write(`${JSON.stringify(switches, null, 2)}\n`);
-    if (switches.length === 0) return void process.stdout.write('no kill switch has ever been engaged\n');
+    if (options.json) return void printJson(switches);
+    if (switches.length === 0) return void out('no kill switch has ever been engaged\n');
     for (const s of switches) {
-      process.stdout.write(
+      out(
         `${s.scope}${s.target ? ` ${s.target}` : ''}: ${s.engaged ? 'ENGAGED' : 'released'} by ${s.by} at ${s.at} — ${s.reason}\n`,
       );
     }
@@ -210,10 +243,10 @@ program
       if (options.sweep) await g.sweepExpiredApprovals();
       return g.pendingApprovals();
     });
-    if (options.json) return void process.stdout.write(`${JSON.stringify(pending, null, 2)}\n`);
-    if (pending.length === 0) return void process.stdout.write('no pending approvals\n');
+    if (options.json) return void printJson(pending);
+    if (pending.length === 0) return void out('no pending approvals\n');
     for (const a of pending) {
-      process.stdout.write(
+      out(
         `${a.id}  ${a.kind.padEnd(15)} run ${a.runId}  expires ${a.expiresAt}  approvers: ${a.approvers.join(', ') || '(none)'}\n`,
       );
     }
@@ -225,11 +258,11 @@ program
   .option('--port <n>', 'port to listen on', (v) => Number.parseInt(v, 10), 8787)
   .action(async (options: { port: number }) => {
     const gantry = await openGantry({
-      home: (program.opts() as GlobalOptions).home,
+      ...globalGantryOptions(),
       onEvent: progressPrinter(process.stderr),
     });
     const server = await gantry.serveApprovals({ port: options.port });
-    process.stdout.write(`answering approval links at ${server.url} (Ctrl-C to stop)\n`);
+    out(`answering approval links at ${server.url} (Ctrl-C to stop)\n`);
     const sweep = setInterval(() => void gantry.sweepExpiredApprovals().catch(() => {}), 60_000);
     await new Promise<void>((resolveStop) => process.once('SIGINT', () => resolveStop()));
     clearInterval(sweep);
@@ -245,18 +278,16 @@ policy
   .option('--json', 'print JSON')
   .action(async (table: string | undefined, options: { json?: boolean }) => {
     const result = await withGantry({}, (g) => g.policyTest(table && resolve(table)));
-    if (options.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    if (options.json) printJson(result);
     else {
       for (const c of result.cases) {
-        process.stdout.write(
+        out(
           `${c.passed ? 'ok  ' : 'FAIL'}  ${c.name}: expected ${c.expected}, got ${c.actual}${c.determiningPolicies.length ? ` (${c.determiningPolicies.join(', ')})` : ''}\n`,
         );
       }
-      process.stdout.write(
-        `policy ${result.policyVersion}: ${result.passed} passed, ${result.failed} failed\n`,
-      );
+      out(`policy ${result.policyVersion}: ${result.passed} passed, ${result.failed} failed\n`);
       if (result.uncoveredPolicies.length)
-        process.stdout.write(`policies no case exercises: ${result.uncoveredPolicies.join(', ')}\n`);
+        out(`policies no case exercises: ${result.uncoveredPolicies.join(', ')}\n`);
     }
     process.exitCode = result.failed ? 1 : 0;
   });
@@ -273,11 +304,11 @@ program
   .option('--json', 'print JSON')
   .action(async (options: { state?: RunState; limit: number; json?: boolean }) => {
     const runs = await withGantry({}, (g) => g.runs({ state: options.state, limit: options.limit }));
-    if (options.json) return void process.stdout.write(`${JSON.stringify(runs, null, 2)}\n`);
-    if (runs.length === 0) return void process.stdout.write('no runs\n');
+    if (options.json) return void printJson(runs);
+    if (runs.length === 0) return void out('no runs\n');
     for (const run of runs) {
-      process.stdout.write(
-        `${run.runId}  ${run.state.padEnd(20)} ${run.updatedAt}  ${run.repository}  ${run.title}${run.pendingApproval ? `  (approval ${run.pendingApproval})` : ''}\n`,
+      out(
+        `${run.runId}  ${run.state.padEnd(20)} ${run.updatedAt}  ${plainLine(run.repository)}  ${plainLine(run.title)}${run.pendingApproval ? `  (approval ${run.pendingApproval})` : ''}\n`,
       );
     }
   });
@@ -289,11 +320,11 @@ program
   .option('--json', 'print JSON')
   .action(async (runId: string, options: { json?: boolean }) => {
     const shown = await withGantry({}, (g) => g.show(runId));
-    if (options.json) return void process.stdout.write(`${JSON.stringify(shown, null, 2)}\n`);
+    if (options.json) return void printJson(shown);
     const { summary, events, evidence } = shown;
     const start = Date.parse(events[0]?.at ?? summary.createdAt);
     const lines = [
-      `run ${summary.runId} — ${summary.title}`,
+      `run ${summary.runId} — ${plainLine(summary.title)}`,
       `state ${summary.state}${summary.reason ? ` (${summary.reason})` : ''}, trace ${summary.traceId}, repository ${summary.repository}`,
       '',
       'timeline:',
@@ -303,7 +334,7 @@ program
       ),
     ];
     if (evidence) lines.push('', evidence);
-    process.stdout.write(`${lines.join('\n')}\n`);
+    out(`${lines.join('\n')}\n`);
   });
 
 program
@@ -313,13 +344,13 @@ program
   .option('--json', 'print JSON')
   .action(async (runId: string, options: { json?: boolean }) => {
     const replayed = await withGantry({}, (g) => g.replay(runId));
-    if (options.json) process.stdout.write(`${JSON.stringify(replayed, null, 2)}\n`);
+    if (options.json) printJson(replayed);
     else {
-      process.stdout.write(
+      out(
         `run ${runId}: ${replayed.events} events replayed, state ${replayed.summary?.state ?? 'unknown'}, ${replayed.artifactsVerified} artifacts verified\n`,
       );
-      for (const problem of replayed.problems) process.stdout.write(`PROBLEM: ${problem}\n`);
-      if (replayed.problems.length === 0) process.stdout.write('the log and its artifacts are intact\n');
+      for (const problem of replayed.problems) out(`PROBLEM: ${problem}\n`);
+      if (replayed.problems.length === 0) out('the log and its artifacts are intact\n');
     }
     process.exitCode = replayed.problems.length ? 1 : 0;
   });
@@ -359,11 +390,11 @@ program
         onCase: options.json
           ? undefined
           : (c) =>
-              process.stderr.write(
+              err(
                 `${c.passed ? 'pass' : 'FAIL'}  ${c.id} (${c.kind}, ${Math.round(c.durationMs)} ms)${c.passed ? '' : `: ${c.failures.join('; ')}`}\n`,
               ),
       });
-      if (options.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+      if (options.json) printJson(result);
       else {
         const f = result.figures;
         const summary = [
@@ -375,7 +406,7 @@ program
             (r) => `REGRESSION ${r.figure}: ${r.baseline} → ${r.current} (tolerance ${r.tolerance})`,
           ),
         ];
-        process.stdout.write(`${summary.join('\n')}\n`);
+        out(`${summary.join('\n')}\n`);
       }
       process.exitCode = exitCode;
     },
@@ -388,7 +419,8 @@ program
   .option('--json', 'print JSON')
   .action(async (runId: string, options: { json?: boolean }) => {
     const cost = await withGantry({}, async (g) => priceRecordedRun(runId, await g.log.read(runId)));
-    process.stdout.write(options.json ? `${JSON.stringify(cost, null, 2)}\n` : renderRunCost(cost));
+    if (options.json) printJson(cost);
+    else out(renderRunCost(cost));
   });
 
 program
@@ -402,9 +434,8 @@ program
       repository: resolve(dir).split('/').at(-1) ?? dir,
       sensitivePathRules: sensitivePathRulesFrom(rules),
     });
-    process.stdout.write(
-      options.json ? `${JSON.stringify(context, null, 2)}\n` : `${renderRepositoryMap(context)}\n`,
-    );
+    if (options.json) printJson(context);
+    else out(`${renderRepositoryMap(context)}\n`);
   });
 
 program
@@ -427,16 +458,14 @@ program
     const { report, filed, stopped } = await withGantry({}, (g) =>
       g.health({ observeMs: seconds * 1000, file: options.file }),
     );
-    if (options.json)
-      return void process.stdout.write(`${JSON.stringify({ report, filed, stopped }, null, 2)}\n`);
-    process.stdout.write(renderHealth(report));
+    if (options.json) return void printJson({ report, filed, stopped });
+    out(renderHealth(report));
     if (stopped.length > 0) {
-      process.stdout.write(
+      out(
         `\nNot running (stopped with the Gantry process that ran them; they run while Gantry runs):\n${stopped.map((s) => `  ${s}`).join('\n')}\n`,
       );
     }
-    for (const f of filed)
-      process.stdout.write(`filed ${f.requestId}: ${f.file} (run it with \`gantry run ${f.file}\`)\n`);
+    for (const f of filed) out(`filed ${f.requestId}: ${f.file} (run it with \`gantry run ${f.file}\`)\n`);
     process.exitCode = report.status === 'ok' ? 0 : 4;
   });
 
@@ -448,11 +477,11 @@ program
   .option('--json', 'print JSON')
   .action(async (options: { json?: boolean }) => {
     const incidents = await withGantry({}, (g) => g.incidents());
-    if (options.json) return void process.stdout.write(`${JSON.stringify(incidents, null, 2)}\n`);
-    if (incidents.length === 0) return void process.stdout.write('no incidents\n');
+    if (options.json) return void printJson(incidents);
+    if (incidents.length === 0) return void out('no incidents\n');
     for (const i of incidents) {
-      process.stdout.write(
-        `${i.id} ${i.status.toUpperCase()} ${i.service} ${i.environment} (${i.source}, ${i.detectedAt}): ${i.summary}\n` +
+      out(
+        `${i.id} ${i.status.toUpperCase()} ${i.service} ${i.environment} (${i.source}, ${i.detectedAt}): ${plainLine(i.summary)}\n` +
           `  commit ${i.commit.slice(0, 12)}${i.pullRequest === undefined ? '' : `, pull request #${i.pullRequest}`}, run ${i.offendingRun}` +
           `${i.rollbackRun ? `, rollback run ${i.rollbackRun}` : ''}${i.revertPullRequest ? `, revert #${i.revertPullRequest}` : ''}${i.fixRequest ? `, fix-forward request ${i.fixRequest}` : ''}${i.note ? `\n  ${i.note}` : ''}\n`,
       );
@@ -472,8 +501,8 @@ program
       { onEvent: options.json ? undefined : progressPrinter(process.stderr) },
       (g) => g.handleAlarm(signal),
     );
-    if (options.json) return void process.stdout.write(`${JSON.stringify(routed, null, 2)}\n`);
-    process.stdout.write(
+    if (options.json) return void printJson(routed);
+    out(
       `incident ${routed.incident.id}: ${routed.incident.status}${routed.incident.note ? ` — ${routed.incident.note}` : ''}\n`,
     );
     if (routed.rollback) report(routed.rollback, false);
@@ -494,10 +523,10 @@ try {
   await program.parseAsync(process.argv);
 } catch (error) {
   if (error instanceof GantryError) {
-    process.stderr.write(`gantry: ${error.describe()}\n`);
+    err(`gantry: ${error.describe()}\n`);
     process.exitCode = 2;
   } else {
-    process.stderr.write(`gantry: unexpected error: ${(error as Error).stack ?? String(error)}\n`);
+    err(`gantry: unexpected error: ${(error as Error).stack ?? String(error)}\n`);
     process.exitCode = 1;
   }
 }
