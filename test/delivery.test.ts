@@ -1,11 +1,12 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunEvent } from '../src/domain/events.js';
 import { parseRequestFile } from '../src/intake/request-file.js';
 import { type Gantry, openGantry, type RunOutcome } from '../src/local/runtime.js';
+import { removeHome } from '../src/workspaces/index.js';
 import { exampleCassette, exampleDir } from './support/gantry-cli.js';
 
 const deliverRequest = join(exampleDir, 'deliver.yaml');
@@ -45,7 +46,7 @@ describe('the delivery loop: review, merge gate, merge queue, staging, progressi
 
   afterAll(async () => {
     await gantry?.close();
-    await rm(home, { recursive: true, force: true });
+    await removeHome(home);
   });
 
   it('reviews the pull request and stops at the merge approval the contract asks for', async () => {
@@ -190,7 +191,7 @@ describe('a rollback the runbook does not cover stops and asks a person', () => 
 
   afterAll(async () => {
     await gantry?.close();
-    await rm(home, { recursive: true, force: true });
+    await removeHome(home);
   });
 
   it('escalates when the revert no longer applies to the default branch', async () => {
@@ -263,7 +264,7 @@ describe('the health routine', () => {
 
   afterAll(async () => {
     await gantry?.close();
-    await rm(home, { recursive: true, force: true });
+    await removeHome(home);
   });
 
   it('reports a red default branch, live services and a waiting approval, and files one request per problem', async () => {
@@ -313,7 +314,7 @@ describe('changes that pass their tests but hurt production are rolled back by G
 
   afterAll(async () => {
     await gantry?.close();
-    await rm(home, { recursive: true, force: true });
+    await removeHome(home);
   });
 
   const cases = [

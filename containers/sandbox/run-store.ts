@@ -39,6 +39,7 @@ export class RunStore {
     const archive = this.archive(runId);
     if (!(await exists(archive))) return false;
     await rm(join(this.workspacesDir, runId), { recursive: true, force: true });
+    await rm(join(this.workspacesDir, `${runId}.git`), { recursive: true, force: true });
     await mkdir(this.workspacesDir, { recursive: true });
     await exec('tar', ['-x', '-f', archive, '-C', this.workspacesDir, '--no-same-owner']);
     return true;
@@ -50,7 +51,12 @@ export class RunStore {
     const archive = this.archive(runId);
     const partial = `${archive}.${process.pid}.partial`;
     await mkdir(this.storeDir, { recursive: true });
-    await exec('tar', ['-c', '-f', partial, '-C', this.workspacesDir, runId]);
+    // The work tree and its git directory beside it (`<run>.git`, where no command can write).
+    const members = [
+      runId,
+      ...((await exists(join(this.workspacesDir, `${runId}.git`))) ? [`${runId}.git`] : []),
+    ];
+    await exec('tar', ['-c', '-f', partial, '-C', this.workspacesDir, ...members]);
     await rename(partial, archive);
   }
 }

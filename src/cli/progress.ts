@@ -1,8 +1,21 @@
 import { styleText } from 'node:util';
 import type { RunEvent } from '../domain/events.js';
+import { plainLine } from '../inert-text/index.js';
 
-/** One line per event: what happened, in the words a person watching a run wants. */
+/**
+ * One line per event: what happened, in the words a person watching a run wants. Events quote
+ * titles, paths, commands and reasons that came from issues, repositories and the model, so the
+ * line is made inert for a terminal: no escape sequence, control character or bidi override, and
+ * no newline that would print a line the run never wrote.
+ *
+ * @example
+ * describeEvent(event); // 'request received: "Invoice total is wrong" (file, by maria)'
+ */
 export function describeEvent(event: RunEvent): string {
+  return plainLine(eventLine(event));
+}
+
+function eventLine(event: RunEvent): string {
   switch (event.type) {
     case 'request.received':
       return `request received: "${event.data.request.title}" (${event.data.request.source}, by ${event.data.request.requester})`;
@@ -32,6 +45,11 @@ export function describeEvent(event: RunEvent): string {
       return `  file changed: ${event.data.path}`;
     case 'test.run':
       return `tests (${event.data.purpose}) ${event.data.passed ? 'passed' : 'failed'}: ${event.data.argv.join(' ')} → exit ${event.data.exitCode}`;
+    case 'setup.installed': {
+      const refused = event.data.egress.filter((e) => e.outcome === 'refused').length;
+      const reached = new Set(event.data.egress.filter((e) => e.outcome === 'allowed').map((e) => e.host));
+      return `setup: ${event.data.argv.join(' ')} → exit ${event.data.exitCode}${reached.size ? `, reached ${[...reached].join(', ')}` : ''}${refused ? `, ${refused} egress refused` : ''}`;
+    }
     case 'reproduction.recorded':
       return event.data.reproduced
         ? `reproduced: the tests fail before the patch`

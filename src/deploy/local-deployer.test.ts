@@ -12,6 +12,7 @@ import {
   ensureEventLogTables,
 } from '../adapters/aws/dynamodb-event-log.js';
 import { InvalidInputError } from '../domain/errors.js';
+import { workTreeEnv } from '../forge/git-command.js';
 import { LocalForge } from '../forge/local-forge.js';
 import { type LocalEngines, startLocalEngines } from '../local/engines.js';
 import type { ReleaseTarget, StepAnalysis } from '../ports/deployer.js';
@@ -51,8 +52,9 @@ async function commitVariant(name: string, edit: (dir: string) => Promise<void>)
   const dir = path.join(scratch, `work-${name}`);
   await forge.checkout('billing-service', 'main', dir);
   await edit(dir);
-  await run('git', ['checkout', '--quiet', '-b', `gantry/test-${name}`], { cwd: dir });
-  await run('git', ['commit', '--quiet', '--all', '--message', `${name} variant`], { cwd: dir });
+  const env = { ...process.env, ...workTreeEnv(dir) };
+  await run('git', ['checkout', '--quiet', '-b', `gantry/test-${name}`], { cwd: dir, env });
+  await run('git', ['commit', '--quiet', '--all', '--message', `${name} variant`], { cwd: dir, env });
   return forge.pushBranch('billing-service', dir, `gantry/test-${name}`);
 }
 

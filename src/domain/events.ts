@@ -88,6 +88,24 @@ export const runEventData = {
     output: Sha256,
     durationMs: z.number(),
   }),
+  /** A dependency install of the setup phase: the only network it had was the allowlisting egress proxy. */
+  'setup.installed': z.strictObject({
+    argv: z.array(z.string()),
+    exitCode: z.number().int(),
+    output: Sha256,
+    durationMs: z.number(),
+    limitHit: z.string().nullable(),
+    egress: z.array(
+      z.strictObject({
+        host: z.string(),
+        port: z.number().int(),
+        outcome: z.enum(['allowed', 'refused', 'failed']),
+        reason: z.string().optional(),
+        bytesUp: z.number().int(),
+        bytesDown: z.number().int(),
+      }),
+    ),
+  }),
   'reproduction.recorded': z.strictObject({
     reproduced: z.boolean(),
     argv: z.array(z.string()).optional(),
@@ -136,7 +154,15 @@ export const runEventData = {
     checks: z.array(z.strictObject({ constraint: z.string(), honoured: z.boolean(), how: z.string() })),
   }),
   'guard.tripped': z.strictObject({
-    guard: z.enum(['budget', 'loop', 'reflection', 'kill-switch', 'daily-cap', 'sandbox-limit']),
+    guard: z.enum([
+      'budget',
+      'loop',
+      'reflection',
+      'kill-switch',
+      'daily-cap',
+      'sandbox-limit',
+      'disk-limit',
+    ]),
     reason: z.string(),
   }),
   'kill-switch.changed': z.strictObject({

@@ -14,6 +14,7 @@ import { loadRiskRules } from '../policy/risk-rules.js';
 import type { ModelPort } from '../ports/model.js';
 import type { Sandbox } from '../ports/sandbox.js';
 import { createSandbox } from '../sandbox/create-sandbox.js';
+import { removeHome } from '../workspaces/index.js';
 import { type CanarySource, findCanaryLeaks } from './canaries.js';
 import { type LoadedEvalCase, loadEvalCase } from './eval-case.js';
 import { type EvalCaseOutcome, type EvalResult, figuresOf, taskKinds } from './eval-result.js';
@@ -156,7 +157,7 @@ interface RunTrace {
 async function runCase(evalCase: LoadedEvalCase, context: CaseContext): Promise<EvalCaseOutcome> {
   const started = performance.now();
   const home = join(context.root, evalCase.id);
-  await rm(home, { recursive: true, force: true });
+  await removeHome(home);
   const progress: string[] = [];
   const modelRequests: string[] = [];
   const capture = (model: ModelPort): ModelPort => ({

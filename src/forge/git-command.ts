@@ -1,4 +1,6 @@
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import fs from 'node:fs/promises';
 import path from 'node:path';
 import { ForgeError } from '../domain/errors.js';
 
@@ -32,6 +34,65 @@ export interface GitResult {
   stdout: string;
   stderr: string;
 }
+
+/**
+ * Where the git directory of a work tree lives: beside it, never inside. A sandbox is given the work
+ * tree alone, so it can write any file there (a `.git` of its own included) but never the repository
+ * host-side git reads its configuration, hooks and objects from.
+ *
+ * @example
+ * gitDirOf('/home/me/.gantry/workspaces/01J…'); // '/home/me/.gantry/workspaces/01J….git'
+ */
+export function gitDirOf(workTree: string): string {
+  return `${path.resolve(workTree)}.git`;
+}
+
+/**
+ * The environment that points git at a work tree and its git directory explicitly (beside it when
+ * there is one, else its `.git`), with no discovery above it.
+ *
+ * @example
+ * execFileSync('git', ['status'], { cwd: workspace, env: { ...process.env, ...workTreeEnv(workspace) } });
+ */
+export function workTreeEnv(workTree: string): Record<string, string> {
+  const resolved = path.resolve(workTree);
+  const beside = gitDirOf(resolved);
+  return {
+    GIT_DIR: existsSync(beside) ? beside : path.join(resolved, '.git'),
+    GIT_WORK_TREE: resolved,
+    GIT_CEILING_DIRECTORIES: path.dirname(resolved),
+  };
+}
+
+/** {@link workTreeEnv} for a work tree whose git directory is beside it; nothing for any other directory. */
+export function separatedWorkTreeEnv(dir: string): Record<string, string> {
+  return existsSync(gitDirOf(dir)) ? workTreeEnv(dir) : {};
+}
+
+/** Removes a work tree and its git directory beside it. */
+export async function removeWorkTree(workTree: string): Promise<void> {
+  await fs.rm(workTree, { recursive: true, force: true });
+  await fs.rm(gitDirOf(workTree), { recursive: true, force: true });
+}
+
+/**
+ * Settings on every git command over a work tree. The git directory is Gantry's, so its configuration
+ * already asks for none of this; these keep it so should anything be planted, and stop git from
+ * descending into a nested repository the sandbox made (whose own configuration would then apply).
+ */
+export const WORK_TREE_HARDENING: Readonly<Record<string, string>> = {
+  'core.hooksPath': '/dev/null',
+  'core.fsmonitor': 'false',
+  'core.untrackedCache': 'false',
+  'core.pager': 'cat',
+  'diff.ignoreSubmodules': 'all',
+  'status.submoduleSummary': 'false',
+  'submodule.recurse': 'false',
+  'protocol.ext.allow': 'never',
+};
+
+/** Commands that create the repository they act on, so there is no work tree to point them at yet. */
+const CREATING_COMMANDS = new Set(['clone', 'init', 'check-ref-format']);
 
 /** Output larger than this is a bug or an attack, not a pull-request list. */
 const MAX_OUTPUT_BYTES = 256 * 1024 * 1024;
@@ -75,13 +136,20 @@ export class GitRunner {
     };
   }
 
-  /** Runs git and reports the outcome, failed or not. */
+  /**
+   * Runs git and reports the outcome, failed or not. A call with a `cwd` and no git directory of its own
+   * acts on that work tree with an explicit GIT_DIR (its git directory beside it, see {@link gitDirOf},
+   * else its `.git`), GIT_WORK_TREE and GIT_CEILING_DIRECTORIES, never by discovery: a missing git
+   * directory is an error, not a fall-through to an enclosing repository.
+   */
   run(args: readonly string[], call: GitCall = {}): Promise<GitResult> {
+    const workTree = this.workTreeEnv(args, call);
     const config: Record<string, string> = {
       'commit.gpgsign': 'false',
       'tag.gpgsign': 'false',
       'core.autocrlf': 'false',
       'advice.detachedHead': 'false',
+      ...(workTree ? WORK_TREE_HARDENING : {}),
       ...call.config,
     };
     const argv = [...Object.entries(config).flatMap(([key, value]) => ['-c', `${key}=${value}`]), ...args];
@@ -91,7 +159,7 @@ export class GitRunner {
         argv,
         {
           cwd: call.cwd,
-          env: { ...this.baseEnv, ...call.env },
+          env: { ...this.baseEnv, ...workTree, ...call.env },
           encoding: 'utf8',
           maxBuffer: MAX_OUTPUT_BYTES,
         },
@@ -109,6 +177,15 @@ export class GitRunner {
       child.stdin?.on('error', () => {});
       child.stdin?.end(call.input ?? '');
     });
+  }
+
+  private workTreeEnv(args: readonly string[], call: GitCall): Record<string, string> | undefined {
+    if (!call.cwd || call.env?.GIT_DIR) return undefined;
+    if (args.some((arg) => arg === '--git-dir' || arg.startsWith('--git-dir=') || arg === '--bare'))
+      return undefined;
+    const command = args.find((arg) => !arg.startsWith('-'));
+    if (command && CREATING_COMMANDS.has(command)) return undefined;
+    return workTreeEnv(call.cwd);
   }
 
   /** Runs git and returns its standard output with the trailing newline removed; a failure is a ForgeError. */

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ForgeError, InvalidInputError } from '../domain/errors.js';
+import { separatedWorkTreeEnv } from './git-command.js';
 import { branchNameFor, LocalForge } from './local-forge.js';
 import { PULLS_REF } from './pull-request-records.js';
 
@@ -23,6 +24,7 @@ async function git(cwd: string, ...args: string[]): Promise<string> {
       GIT_AUTHOR_EMAIL: 'test@example.com',
       GIT_COMMITTER_NAME: 'Test Person',
       GIT_COMMITTER_EMAIL: 'test@example.com',
+      ...separatedWorkTreeEnv(cwd),
     },
   });
   return stdout.trim();

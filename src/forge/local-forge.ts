@@ -7,8 +7,15 @@ import type { DefaultBranchCommit, Forge, PullRequest } from '../ports/forge.js'
 import { GANTRY_BRANCH_PREFIX } from './branch-name.js';
 import { CommentRecords, type PullRequestComment } from './comment-records.js';
 import { ForgeConflictError } from './forge-conflict-error.js';
-import { AGENT_IDENTITY, FORGE_IDENTITY, GitRunner, IMPORT_IDENTITY } from './git-command.js';
+import { AGENT_IDENTITY, FORGE_IDENTITY, GitRunner, gitDirOf, IMPORT_IDENTITY } from './git-command.js';
 import { PullRequestRecords, pullHeadRef } from './pull-request-records.js';
+import { defaultRepositoryRoots, isWithin, RepositoryPathPolicy } from './repository-path-policy.js';
+import {
+  copySourceObjects,
+  locateSourceRepository,
+  resolveSourceHead,
+  type SourceRepository,
+} from './source-repository.js';
 
 export { branchNameFor } from './branch-name.js';
 
@@ -17,6 +24,9 @@ export const IMPORT_SKIPPED_DIRECTORIES = ['node_modules', '.git', '.gantry', 'd
 
 /** A fixed date makes a plain-directory import the same commit wherever and whenever it runs. */
 const IMPORT_DATE = '946684800 +0000';
+
+/** The bare repository's config key holding the real path it was imported from. */
+const IMPORTED_FROM = 'gantry.importedFrom';
 
 /**
  * Refuses every push to the default branch, and to the refs only the forge writes. The forge's
@@ -48,9 +58,17 @@ export interface LocalForgeOptions {
   root: string;
   /** Clock for `createdAt` of pull requests. */
   now?: () => Date;
+  /**
+   * Which directories a request's `repository.path` may import. Default: under the working directory
+   * or the OS temporary directory, never the forge's own directory.
+   */
+  repositoryPaths?: RepositoryPathPolicy;
 }
 
-type ImportSource = { kind: 'work-tree'; path: string } | { kind: 'directory'; path: string };
+/** What an import reads: a git repository's HEAD history, or a plain directory's files. */
+type ImportSource =
+  | { kind: 'git'; path: string; repository: SourceRepository; commit: string }
+  | { kind: 'directory'; path: string };
 
 /**
  * The embedded forge: bare git repositories under one directory, with pull requests recorded
@@ -66,11 +84,15 @@ export class LocalForge implements Forge {
   private readonly root: string;
   private readonly now: () => Date;
   private readonly git: GitRunner;
+  private readonly repositoryPaths: RepositoryPathPolicy;
 
   constructor(options: LocalForgeOptions) {
     this.root = path.resolve(options.root);
     this.now = options.now ?? (() => new Date());
     this.git = new GitRunner(this.root, FORGE_IDENTITY);
+    this.repositoryPaths =
+      options.repositoryPaths ??
+      new RepositoryPathPolicy({ roots: defaultRepositoryRoots(), gantryHome: this.root });
   }
 
   async ensureRepository(ref: RepositoryRef): Promise<{ name: string; defaultBranch: string; head: string }> {
@@ -79,6 +101,7 @@ export class LocalForge implements Forge {
     if (await exists(target)) {
       await this.requireBareRepository(name, target);
       await this.installGuard(target);
+      if (ref.path) await this.requireImportedFrom(name, target, await this.repositoryPaths.check(ref.path));
       return this.describe(name, target);
     }
     const defaultBranch = await this.validDefaultBranch(ref);
@@ -87,15 +110,18 @@ export class LocalForge implements Forge {
     // Built beside the target and renamed into place, so a crash never leaves a half-imported repository.
     const staging = await fs.mkdtemp(path.join(this.root, `.import-${name}-`));
     try {
-      await this.git.output(['init', '--quiet', '--bare', `--initial-branch=${defaultBranch}`, staging]);
+      await this.initBare(staging, defaultBranch, source.kind === 'git' ? source.commit : undefined);
       await this.git.output(['--git-dir', staging, 'config', 'receive.fsckObjects', 'true']);
+      await this.git.output(['--git-dir', staging, 'config', IMPORTED_FROM, source.path]);
       await this.installGuard(staging);
-      if (source.kind === 'work-tree') await this.importWorkTree(staging, source.path, defaultBranch);
+      if (source.kind === 'git') await this.importHistory(staging, source, defaultBranch);
       else await this.importDirectory(staging, source.path, name, defaultBranch);
       await this.moveIntoPlace(name, staging, target);
     } finally {
       await fs.rm(staging, { recursive: true, force: true });
     }
+    // Another process may have imported the same name first, from somewhere else.
+    await this.requireImportedFrom(name, target, source.path);
     return this.describe(name, target);
   }
 
@@ -121,10 +147,26 @@ export class LocalForge implements Forge {
       `--config=user.email=${AGENT_IDENTITY.email}`,
       '--config=commit.gpgsign=false',
     ];
-    // --no-local copies objects instead of hard-linking them, so a workspace cannot alter the forge's objects.
-    const placement = isBranch ? ['--branch', ref] : ['--no-checkout'];
-    await this.git.output(['clone', '--quiet', '--no-local', ...identity, ...placement, gitDir, dir]);
-    if (commit) await this.git.output(['checkout', '--quiet', '--detach', commit], { cwd: dir });
+    // The git directory goes beside the work tree, out of the sandbox's reach (gitDirOf); the work tree
+    // holds files only. --no-local copies objects instead of hard-linking them, so nothing done to the
+    // workspace's repository can alter the forge's objects.
+    const separate = gitDirOf(dir);
+    await fs.rm(separate, { recursive: true, force: true });
+    const placement = isBranch ? ['--branch', ref] : [];
+    await this.git.output([
+      'clone',
+      '--quiet',
+      '--no-local',
+      '--no-checkout',
+      `--separate-git-dir=${separate}`,
+      ...identity,
+      ...placement,
+      gitDir,
+      dir,
+    ]);
+    await fs.rm(path.join(dir, '.git'), { force: true });
+    if (commit) await this.git.output(['update-ref', '--no-deref', 'HEAD', commit], { cwd: dir });
+    await this.git.output(['reset', '--quiet', '--hard', 'HEAD'], { cwd: dir });
     return this.git.output(['rev-parse', 'HEAD'], { cwd: dir });
   }
 
@@ -152,7 +194,7 @@ export class LocalForge implements Forge {
         hint: 'name the branch with branchNameFor(runId, title)',
       });
     }
-    const workspace = { cwd: dir, config: { 'core.hooksPath': '/dev/null', 'core.fsmonitor': 'false' } };
+    const workspace = { cwd: dir };
     const commit = await this.git.run(
       ['rev-parse', '--verify', '--quiet', `refs/heads/${branch}^{commit}`],
       workspace,
@@ -359,7 +401,7 @@ export class LocalForge implements Forge {
         hint: 'use letters, digits, dot, dash and underscore, starting with a letter or digit',
       });
     }
-    const workspace = { cwd: dir, config: { 'core.hooksPath': '/dev/null', 'core.fsmonitor': 'false' } };
+    const workspace = { cwd: dir };
     const head = await this.git.run(['rev-parse', '--verify', '--quiet', 'HEAD^{commit}'], workspace);
     if (!head.ok) {
       throw new ForgeError(`the workspace ${dir} has no commit checked out to push`, {
@@ -572,41 +614,87 @@ export class LocalForge implements Forge {
         },
       );
     }
-    const resolved = path.resolve(sourcePath);
-    const stat = await fs.stat(resolved).catch(() => undefined);
+    const real = await this.repositoryPaths.check(sourcePath);
+    const stat = await fs.stat(real).catch(() => undefined);
     if (!stat?.isDirectory()) {
       throw new InvalidInputError(
-        `repository "${name}" is not in the forge and its path ${resolved} is not a directory that exists`,
+        `repository "${name}" is not in the forge and its path ${real} is not a directory that exists`,
         {
-          input: resolved,
+          input: real,
           hint: 'fix repository.path in the request so it points at the repository directory',
         },
       );
     }
     // Only the top of a work tree counts: a directory inside some other repository is imported by its files alone.
-    if (!(await exists(path.join(resolved, '.git')))) return { kind: 'directory', path: resolved };
-    const head = await this.git.run(['rev-parse', '--verify', '--quiet', 'HEAD^{commit}'], { cwd: resolved });
-    if (head.ok) return { kind: 'work-tree', path: resolved };
-    const repository = await this.git.run(['rev-parse', '--git-dir'], { cwd: resolved });
-    if (repository.ok) return { kind: 'directory', path: resolved };
-    throw new InvalidInputError(`repository "${name}" at ${resolved} has a .git that git cannot read`, {
-      input: resolved,
-      hint: `fix or remove ${path.join(resolved, '.git')} (git said: ${repository.stderr.trim()})`,
-    });
+    const repository = await locateSourceRepository(real, (dir) => this.repositoryPaths.check(dir));
+    if (!repository) return { kind: 'directory', path: real };
+    const commit = await resolveSourceHead(repository);
+    // A repository without a first commit yet is imported by its files, as a plain directory is.
+    return commit ? { kind: 'git', path: real, repository, commit } : { kind: 'directory', path: real };
   }
 
-  private async importWorkTree(staging: string, source: string, defaultBranch: string): Promise<void> {
-    // Only the history of the current HEAD: the source's other branches are not Gantry's to publish.
-    await this.git.output([
-      '--git-dir',
-      staging,
-      'fetch',
-      '--quiet',
-      '--no-tags',
-      '--no-write-fetch-head',
-      source,
-      `+HEAD:refs/heads/${defaultBranch}`,
-    ]);
+  private async initBare(gitDir: string, defaultBranch: string, commit?: string): Promise<void> {
+    const format = commit?.length === 64 ? ['--object-format=sha256'] : [];
+    const init = ['init', '--quiet', '--bare', `--initial-branch=${defaultBranch}`, ...format, gitDir];
+    await this.git.output(init, { cwd: this.root });
+  }
+
+  /**
+   * Brings the history of the source's HEAD into `staging` without running git in the source: its
+   * objects are copied as files into a quarantine repository with the forge's own configuration, checked
+   * complete there, and fetched from it. Only the HEAD history is fetched; the source's other branches
+   * are not Gantry's to publish.
+   */
+  private async importHistory(
+    staging: string,
+    source: Extract<ImportSource, { kind: 'git' }>,
+    defaultBranch: string,
+  ): Promise<void> {
+    const quarantine = await fs.mkdtemp(path.join(this.root, '.quarantine-'));
+    try {
+      await this.initBare(quarantine, 'import', source.commit);
+      const { borrowsObjects } = await copySourceObjects(source.repository, path.join(quarantine, 'objects'));
+      const packDir = path.join(quarantine, 'objects', 'pack');
+      // Pack indexes are rebuilt here rather than trusted, which also checks every packed object.
+      for (const pack of (await fs.readdir(packDir)).filter((file) => file.endsWith('.pack'))) {
+        await this.git.output(['--git-dir', quarantine, 'index-pack', path.join(packDir, pack)], {
+          cwd: quarantine,
+        });
+      }
+      const fsck = ['fsck', '--connectivity-only', '--no-dangling', '--no-progress', source.commit];
+      const complete = await this.git.run(['--git-dir', quarantine, ...fsck], { cwd: quarantine });
+      const commit = await this.resolves(quarantine, source.commit);
+      if (!complete.ok || commit !== source.commit) {
+        const missing = `${complete.stdout}\n${complete.stderr}`.trim().split('\n').slice(0, 3).join('; ');
+        throw new ForgeError(
+          `cannot import ${source.path}: the history of its HEAD ${source.commit} is incomplete in its own object store (${missing || 'the commit is missing'})`,
+          {
+            input: source.path,
+            hint: borrowsObjects
+              ? 'the repository borrows objects from elsewhere (objects/info/alternates or a partial clone), which Gantry does not follow; run `git repack -a -d` and remove objects/info/alternates in it, or point repository.path at a full clone'
+              : 'run `git fsck` in the repository, or point repository.path at a fresh full clone',
+          },
+        );
+      }
+      await this.git.output(['--git-dir', quarantine, 'update-ref', 'refs/heads/import', commit], {
+        cwd: quarantine,
+      });
+      await this.git.output(
+        [
+          '--git-dir',
+          staging,
+          'fetch',
+          '--quiet',
+          '--no-tags',
+          '--no-write-fetch-head',
+          quarantine,
+          `+refs/heads/import:refs/heads/${defaultBranch}`,
+        ],
+        { cwd: staging },
+      );
+    } finally {
+      await fs.rm(quarantine, { recursive: true, force: true });
+    }
   }
 
   private async importDirectory(
@@ -621,6 +709,13 @@ export class LocalForge implements Forge {
       `${IMPORT_SKIPPED_DIRECTORIES.map((dir) => `${dir}/`).join('\n')}\n`,
     );
     const excluded = IMPORT_SKIPPED_DIRECTORIES.map((dir) => `:(exclude,glob)**/${dir}/**`);
+    // The Gantry home (keys, workspaces) may sit inside the directory under a name other than .gantry.
+    const home = this.repositoryPaths.gantryHome;
+    if (home && home !== source && isWithin(home, source)) {
+      excluded.push(`:(exclude,literal)${path.relative(source, home)}`);
+    }
+    // GIT_DIR is our staging repository, so git reads only its configuration: the directory's own
+    // .git/config (filters, fsmonitor) is never consulted, and symlinks are stored as links.
     const env = {
       GIT_DIR: staging,
       GIT_WORK_TREE: source,
@@ -629,6 +724,7 @@ export class LocalForge implements Forge {
     await this.git.output(['add', '--all', '--', '.', ...excluded], { cwd: source, env });
     const tree = await this.git.output(['write-tree'], { cwd: source, env });
     const commit = await this.git.output(['commit-tree', tree, '-m', `Import ${name}`], {
+      cwd: staging,
       env: {
         GIT_DIR: staging,
         GIT_AUTHOR_NAME: IMPORT_IDENTITY.name,
@@ -641,6 +737,28 @@ export class LocalForge implements Forge {
     });
     await this.git.output(['--git-dir', staging, 'update-ref', `refs/heads/${defaultBranch}`, commit, '']);
     await fs.rm(env.GIT_INDEX_FILE, { force: true });
+  }
+
+  /**
+   * Refuses to serve a repository under a name the forge already holds from another directory; a
+   * repository imported before the forge recorded its origin adopts the requested one.
+   */
+  private async requireImportedFrom(name: string, gitDir: string, sourcePath: string): Promise<void> {
+    const recorded = await this.git.run(['--git-dir', gitDir, 'config', '--get', IMPORTED_FROM]);
+    const from = recorded.stdout.trim();
+    if (!recorded.ok || !from) {
+      await this.git.output(['--git-dir', gitDir, 'config', IMPORTED_FROM, sourcePath]);
+      return;
+    }
+    if (from !== sourcePath) {
+      throw new ForgeError(
+        `repository "${name}" in the forge was imported from ${from}, but the request names ${sourcePath}`,
+        {
+          input: sourcePath,
+          hint: `give the request another repository.name for ${sourcePath}, or move ${gitDir} away so the forge imports it again`,
+        },
+      );
+    }
   }
 
   private async moveIntoPlace(name: string, staging: string, target: string): Promise<void> {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ulid } from 'ulid';
@@ -9,11 +9,13 @@ import {
   ensureEventLogTables,
 } from '../adapters/aws/dynamodb-event-log.js';
 import { ensureBucket, S3ArtifactStore } from '../adapters/aws/s3-artifact-store.js';
+import { loadOrCreatePlatformKey, PLATFORM_KEY_FILE } from '../adapters/local/ed25519-signer.js';
 import { LocalSandboxGrants } from '../adapters/local/sandbox-grants.js';
 import { createModel } from '../agent/models/create-model.js';
 import { loadApproverMatrix, mayApprove } from '../approvals/approval-matrix.js';
 import { listApprovals, requireApproval, saveApproval } from '../approvals/approval-records.js';
 import { startApprovalServer } from '../approvals/approval-server.js';
+import { SignedApprovalRecords } from '../approvals/signed-approval-records.js';
 import {
   loadOrCreateSigningKey,
   RecordStoreLinkLedger,
@@ -26,8 +28,10 @@ import type { RunEvent } from '../domain/events.js';
 import type { EngineeringRequest } from '../domain/request.js';
 import { type RunState, type RunSummary, terminalRunStates } from '../domain/run.js';
 import { type ReplayReport, replayRun } from '../evidence/replay.js';
+import { removeWorkTree } from '../forge/git-command.js';
 import { LocalForge } from '../forge/local-forge.js';
 import { MergeQueue } from '../forge/merge-queue.js';
+import { defaultRepositoryRoots, RepositoryPathPolicy } from '../forge/repository-path-policy.js';
 import { SecretRedactor } from '../gateway/redact.js';
 import {
   assessHealth,
@@ -58,6 +62,7 @@ import type { AlarmSignal } from '../ports/deployer.js';
 import type { ModelPort } from '../ports/model.js';
 import type { Sandbox } from '../ports/sandbox.js';
 import { createSandbox } from '../sandbox/create-sandbox.js';
+import { defaultRegistryAllowlist, grantEgress } from '../sandbox/egress/index.js';
 import { approverQueryFor } from '../steps/approver-query.js';
 import { assembleEvidence } from '../steps/assemble-evidence.js';
 import { checkRequest } from '../steps/check-request.js';
@@ -99,8 +104,15 @@ import type { StateMachineDefinition } from '../workflows/asl.js';
 import type { IssueResolverStep } from '../workflows/issue-resolver.js';
 import { executeLocally, type StepHandler } from '../workflows/local-executor.js';
 import { buildRollback, workflowFor } from '../workflows/rollback.js';
+import {
+  DiskLimitedSandbox,
+  DiskWorkspaceStorage,
+  decideWorkspaceRetention,
+  WorkspaceDisks,
+} from '../workspaces/index.js';
 import { type LocalEngines, startLocalEngines } from './engines.js';
 import { lockHome } from './home-lock.js';
+import { HOME_SETTINGS_FILE, loadHomeSettings } from './home-settings.js';
 import { policyVersionOf } from './policy-version.js';
 
 export const policiesDir = fileURLToPath(new URL('../../policies', import.meta.url));
@@ -129,6 +141,11 @@ export interface GantryOptions {
   approvalBaseUrl?: string;
   /** Wraps the model and sandbox adapters, e.g. to time them (the benchmark does). */
   instrument?: { model?: (model: ModelPort) => ModelPort; sandbox?: (sandbox: Sandbox) => Sandbox };
+  /**
+   * Directories a request's `repository.path` may point into, on top of `repositoryRoots` in
+   * `<home>/settings.yaml`. When neither names any, the working directory and the OS temporary directory.
+   */
+  repositoryRoots?: string[];
 }
 
 /** What a run command leaves behind: its state, and where to look next. */
@@ -153,6 +170,11 @@ export interface RunOutcome {
  */
 export class Gantry {
   private sandbox: Sandbox | undefined;
+
+  /** The run workspaces' disks (the same storage the steps get as `workspaces`). */
+  private get workspaces(): DiskWorkspaceStorage {
+    return this.base.workspaces as DiskWorkspaceStorage;
+  }
   private mergeQueue: MergeQueue | undefined;
   private readonly models = new Map<string, ModelPort>();
 
@@ -189,7 +211,15 @@ export class Gantry {
       await ensureBucket(engines.s3, BUCKET);
       const log = new DynamoEventLog(engines.dynamo, tables);
       const artifacts = new S3ArtifactStore(engines.s3, BUCKET);
-      const forge = new LocalForge({ root: join(home, 'forge') });
+      const homeSettings = await loadHomeSettings(home);
+      const configuredRoots = homeSettings.repositoryRoots ?? [];
+      const roots = [...configuredRoots, ...(options.repositoryRoots ?? [])];
+      const repositoryPaths = new RepositoryPathPolicy({
+        roots: roots.length > 0 ? roots : defaultRepositoryRoots(),
+        gantryHome: home,
+        settingsFile: join(home, HOME_SETTINGS_FILE),
+      });
+      const forge = new LocalForge({ root: join(home, 'forge'), repositoryPaths });
       const policies = options.policiesDir ?? policiesDir;
       const riskRules = await loadRiskRules(join(policies, 'risk-rules.yaml'));
       const capabilities = await loadCapabilities(join(policies, 'capabilities'));
@@ -202,9 +232,15 @@ export class Gantry {
         sandboxLimits: { wallTimeMs: 120_000, maxOutputBytes: 1024 * 1024 },
         maxIdenticalToolCalls: 3,
         maxReflectionDepth: 2,
+        egressEndpoints: grantEgress(homeSettings.egress ?? defaultRegistryAllowlist).endpoints,
         ...options.settings,
       };
       await mkdir(settings.workspacesDir, { recursive: true });
+      // Each run workspace is a size-limited file system of its own; after a reboot the ones still on
+      // disk are mounted again, and what a crash left half-made is cleaned up.
+      const disks = await WorkspaceDisks.open({ home });
+      await disks.sweep({ keep: await workspaceDirs(settings.workspacesDir), remount: false });
+      const workspaces = new DiskWorkspaceStorage(disks, settings.workspacesDir);
       const services = await loadServicesIfAny(join(policies, 'services'));
       const deployer = new LocalDeployer({
         forge,
@@ -212,9 +248,14 @@ export class Gantry {
         specs: services,
         root: join(home, 'deploy'),
       });
+      // Approval decisions are signed with the platform key as they are recorded and checked as they
+      // are read; the key stays in the home, outside every workspace a sandbox sees.
+      const platformKey = await loadOrCreatePlatformKey(join(home, PLATFORM_KEY_FILE), {
+        outside: [settings.workspacesDir],
+      });
       const base = {
         log,
-        records: log,
+        records: new SignedApprovalRecords(log, platformKey),
         artifacts,
         forge,
         riskRules,
@@ -233,6 +274,7 @@ export class Gantry {
         budgetFor: (id: string) => capabilities.list().find((c) => c.id === id)?.budgets ?? fallbackBudget,
         now: options.now ?? (() => new Date()),
         onEvent: options.onEvent,
+        workspaces,
       };
       const delivery = {
         deployer,
@@ -479,7 +521,7 @@ export class Gantry {
       const head = await this.base.forge.defaultHead(repository).catch(() => undefined);
       if (!head) continue;
       const dir = join(this.home, 'health', `${repository}-${head.commit.slice(0, 12)}`);
-      await rm(dir, { recursive: true, force: true });
+      await removeWorkTree(dir);
       await mkdir(dir, { recursive: true });
       try {
         await this.base.forge.checkout(repository, head.commit, dir);
@@ -501,7 +543,7 @@ export class Gantry {
             : { detail: this.base.redactor.redact(`${result.stdout}${result.stderr}`.slice(-1500)).text }),
         });
       } finally {
-        await rm(dir, { recursive: true, force: true });
+        await removeWorkTree(dir);
       }
     }
     const services: HealthInput['services'] = [];
@@ -587,6 +629,7 @@ export class Gantry {
 
   async close(): Promise<void> {
     await this.delivery?.deployer.stop();
+    await this.workspaces.disks.detach();
     await this.engines.stop();
     await this.unlock();
   }
@@ -595,8 +638,47 @@ export class Gantry {
     const journal = await journalFor(deps, { runId, traceId });
     // A rollback run resumes as the rollback workflow; every other run is the issue resolver.
     const definition = workflowFor(journal.find('request', 'request.received')?.data.request);
+    await this.workspaces.resume(join(this.base.settings.workspacesDir, runId));
     const result = await this.executeWorkflow(deps, { runId, traceId }, definition);
-    return this.outcome(runId, result.status === 'waiting' ? result.approvalId : undefined);
+    const outcome = await this.outcome(runId, result.status === 'waiting' ? result.approvalId : undefined);
+    await this.releaseWorkspace(outcome);
+    return outcome;
+  }
+
+  /**
+   * Removes a run's workspace once the run can no longer use it: a failed, rejected or aborted run at
+   * once, a finished one when its pull request is merged or closed (or it never opened one).
+   */
+  private async releaseWorkspace(outcome: RunOutcome): Promise<void> {
+    const journal = await journalFor(this.base as StepDeps, {
+      runId: outcome.runId,
+      traceId: outcome.summary.traceId,
+    });
+    const opened =
+      journal.find('pr', 'pr.opened') ?? journal.events().find((event) => event.type === 'pr.opened');
+    const pull =
+      opened?.type === 'pr.opened'
+        ? await this.base.forge
+            .getPullRequest(outcome.summary.repository, opened.data.number)
+            .catch(() => undefined)
+        : undefined;
+    const [decision] = decideWorkspaceRetention([
+      {
+        runId: outcome.runId,
+        state: outcome.state,
+        pullRequest: pull
+          ? pull.state === 'open'
+            ? 'open'
+            : pull.state === 'merged'
+              ? 'merged'
+              : 'closed'
+          : 'none',
+      },
+    ]);
+    if (decision?.action !== 'remove') return;
+    const workspace = join(this.base.settings.workspacesDir, outcome.runId);
+    await this.workspaces.remove(workspace);
+    await removeWorkTree(workspace);
   }
 
   /** Runs one execution of a workflow for a run, every Task calling its step in-process. */
@@ -707,7 +789,7 @@ export class Gantry {
 
   private async deps(model: ModelPort): Promise<StepDeps> {
     if (!this.sandbox) {
-      const sandbox = await createSandbox();
+      const sandbox = new DiskLimitedSandbox(await createSandbox(), this.workspaces);
       this.sandbox = this.instrument?.sandbox ? this.instrument.sandbox(sandbox) : sandbox;
     }
     forgetJournals(this.base as StepDeps);
@@ -755,3 +837,11 @@ const noModel: ModelPort = {
     });
   },
 };
+
+/** The run workspaces a home holds (their git directories beside them left out). */
+async function workspaceDirs(workspacesDir: string): Promise<string[]> {
+  const entries = await readdir(workspacesDir, { withFileTypes: true }).catch(() => []);
+  return entries
+    .filter((e) => e.isDirectory() && !e.name.endsWith('.git'))
+    .map((e) => join(workspacesDir, e.name));
+}

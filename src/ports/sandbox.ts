@@ -26,8 +26,23 @@ export interface SandboxCommand {
   env?: Record<string, string>;
   stdin?: string | Buffer;
   limits?: Partial<SandboxLimits>;
-  /** `none` (the agent phase) or `setup` (dependency install may reach the network). Default `none`. */
+  /**
+   * `none` (the agent phase: no network at all) or `setup` (dependency install: still no network, but
+   * an egress proxy on the host reaches the `egress` endpoints and nothing else). Default `none`.
+   */
   network?: 'none' | 'setup';
+  /** In the setup phase, the registries (`host:port`) the install may reach. Default none. */
+  egress?: readonly string[];
+}
+
+/** One egress decision of the setup phase's proxy: a registry reached, or a destination refused. */
+export interface SandboxEgress {
+  host: string;
+  port: number;
+  outcome: 'allowed' | 'refused' | 'failed';
+  reason?: string;
+  bytesUp: number;
+  bytesDown: number;
 }
 
 export interface SandboxResult {
@@ -38,13 +53,15 @@ export interface SandboxResult {
   durationMs: number;
   timedOut: boolean;
   outputTruncated: boolean;
+  /** The setup phase's egress decisions, in order; absent outside the setup phase. */
+  egress?: SandboxEgress[];
   /** The limit that stopped the command, if one did. */
-  limitHit: 'wall-time' | 'output' | 'memory' | 'cpu' | 'processes' | null;
+  limitHit: 'wall-time' | 'output' | 'memory' | 'cpu' | 'processes' | 'disk' | null;
 }
 
 /** Runs commands isolated from the host: no network, read-only root, only the workspace writable. */
 export interface Sandbox {
-  readonly kind: 'bwrap' | 'unshare' | 'process';
+  readonly kind: 'bwrap' | 'process';
   /** Path of the workspace as commands inside the sandbox see it. */
   readonly workspaceMount: string;
   run(command: SandboxCommand): Promise<SandboxResult>;

@@ -1,4 +1,9 @@
-import type { Sandbox, SandboxCommand, SandboxResult } from '../ports/sandbox.js';
+import { spawn } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, posix } from 'node:path';
+import { SandboxError } from '../domain/errors.js';
+import type { Sandbox, SandboxCommand, SandboxEgress, SandboxResult } from '../ports/sandbox.js';
 import {
   type Confinement,
   type ConfinementOptions,
@@ -8,18 +13,44 @@ import {
   resolveWorkspace,
   runConfined,
 } from './confined-command.js';
-import { type EnvironmentAllowlist, sandboxEnvironment, sandboxHome } from './environment.js';
+import {
+  defaultSandboxEgressPaths,
+  forwarderScriptPath,
+  startEgressProxy,
+  wrapCommandForEgress,
+} from './egress/index.js';
+import { type EnvironmentAllowlist, sandboxEnvironment } from './environment.js';
+import { SandboxUsers } from './sandbox-users.js';
+import { detectSandboxView, type SandboxView, syntheticAccounts, type ToolchainKind } from './view.js';
 
 /** Options for {@link BwrapSandbox}. */
 export interface BwrapSandboxOptions extends ConfinementOptions {
   /** The bubblewrap binary. Default `/usr/bin/bwrap`. */
   bwrapPath?: string;
+  /** setpriv, which drops to the sandbox uid when Gantry runs as root. Default `/usr/bin/setpriv`. */
+  setprivPath?: string;
   environmentAllowlist?: EnvironmentAllowlist;
+  /** Toolchains to expose; default every one detected on the host. */
+  toolchains?: readonly ToolchainKind[];
+  /** Where uid leases and the synthetic /etc files live. Default `/run/gantry-sandbox` as root. */
+  runtimeDir?: string;
+  /** Size of the private /tmp (and home) in bytes. Default 1 GiB. */
+  tmpBytes?: number;
+  /** More host paths to expose read-only, at the same path: toolchains an operator installed elsewhere. */
+  extraPaths?: readonly string[];
 }
 
 /**
- * A sandbox built with bubblewrap: fresh network, pid, ipc and uts namespaces, the host root
- * read-only, a private /tmp and /dev, the workspace the only writable host path, no capabilities.
+ * A sandbox built with bubblewrap. The command sees an explicit read-only view of the host (see
+ * `view.ts`: /usr and the system links, a minimal /etc with synthetic accounts, the detected
+ * toolchains), the workspace as the only writable host path, a private size-limited /tmp and home, a
+ * /proc of its own processes, and fresh network, pid, ipc and uts namespaces.
+ *
+ * When Gantry runs as root, the command runs as a dedicated unprivileged host uid leased per command
+ * from a reserved range (bubblewrap builds the view as root; setpriv then drops to the uid with every
+ * capability gone and no_new_privs). That uid owns the workspace and nothing else, so a file the view
+ * exposes by mistake is still unreadable unless it is world-readable. As an unprivileged user,
+ * bubblewrap runs in a user namespace as that user.
  *
  * @example
  * const sandbox = new BwrapSandbox();
@@ -29,13 +60,26 @@ export class BwrapSandbox implements Sandbox {
   readonly kind = 'bwrap' as const;
   readonly workspaceMount = '/tmp/workspace';
   readonly bwrapPath: string;
+  private readonly setprivPath: string;
   private readonly confinement: Confinement;
   private readonly allowlist: EnvironmentAllowlist | undefined;
+  private readonly view: SandboxView;
+  private readonly runtimeDir: string;
+  private readonly tmpBytes: number;
+  private readonly users: SandboxUsers | undefined;
 
   constructor(options: BwrapSandboxOptions = {}) {
     this.bwrapPath = options.bwrapPath ?? '/usr/bin/bwrap';
-    this.confinement = detectConfinement(options);
+    this.setprivPath = options.setprivPath ?? '/usr/bin/setpriv';
+    const root = process.getuid?.() === 0;
+    this.confinement = detectConfinement({ ...options, unprivilegedCommands: root || undefined });
     this.allowlist = options.environmentAllowlist;
+    this.view = detectSandboxView({ toolchains: options.toolchains, extraPaths: options.extraPaths });
+    this.runtimeDir =
+      options.runtimeDir ??
+      (root ? '/run/gantry-sandbox' : join(tmpdir(), `gantry-sandbox-${process.getuid?.()}`));
+    this.tmpBytes = options.tmpBytes ?? 1024 ** 3;
+    this.users = root ? new SandboxUsers(join(this.runtimeDir, 'uids')) : undefined;
   }
 
   /** How each limit is enforced here; `null` marks a limit this machine cannot enforce. */
@@ -43,42 +87,193 @@ export class BwrapSandbox implements Sandbox {
     return this.confinement.enforced;
   }
 
+  /** What commands see of the host, for docs and diagnostics. */
+  get sandboxView(): SandboxView {
+    return this.view;
+  }
+
   async run(command: SandboxCommand): Promise<SandboxResult> {
     const { hostWorkspace, sandboxCwd } = await resolveWorkspace(command, this.workspaceMount);
-    const env = sandboxEnvironment(command.env, process.env, this.allowlist);
-    const argv = [
-      this.bwrapPath,
-      '--ro-bind',
-      '/',
-      '/',
-      '--dev',
-      '/dev',
-      '--proc',
-      '/proc',
-      '--tmpfs',
-      '/tmp',
-      '--dir',
-      sandboxHome,
-      '--bind',
-      hostWorkspace,
-      this.workspaceMount,
-      '--chdir',
-      sandboxCwd,
-      ...(command.network === 'setup' ? [] : ['--unshare-net']),
-      '--unshare-pid',
-      '--unshare-ipc',
-      '--unshare-uts',
-      '--cap-drop',
-      'ALL',
-      '--die-with-parent',
-      '--new-session',
-      '--info-fd',
-      String(readyFd),
-      '--clearenv',
-      ...Object.entries(env).flatMap(([name, value]) => ['--setenv', name, value]),
-      '--',
-      ...command.argv,
-    ];
-    return runConfined({ argv, env, isolator: 'bubblewrap' }, command, this.confinement);
+    const lease = this.users?.acquire(statSync(hostWorkspace).uid);
+    // The setup phase gets no network either: only an allowlisting proxy on the host, through a socket.
+    const egress: SandboxEgress[] = [];
+    const proxy =
+      command.network === 'setup'
+        ? await startEgressProxy({
+            endpoints: command.egress ?? [],
+            onDecision: (decision) =>
+              egress.push({
+                host: decision.host,
+                port: decision.port,
+                outcome: decision.outcome,
+                ...(decision.reason ? { reason: decision.reason } : {}),
+                bytesUp: decision.bytesUp,
+                bytesDown: decision.bytesDown,
+              }),
+          })
+        : undefined;
+    try {
+      if (lease) await handOverWorkspace(hostWorkspace, lease.uid, lease.gid);
+      const uid = lease?.uid ?? process.getuid?.() ?? 65534;
+      const gid = lease?.gid ?? process.getgid?.() ?? 65534;
+      const accounts = this.accountFiles(uid, gid);
+      const env = sandboxEnvironment(command.env, process.env, this.allowlist, this.view);
+      const dropPrivileges = lease
+        ? [
+            this.setprivPath,
+            `--reuid=${lease.uid}`,
+            `--regid=${lease.gid}`,
+            '--clear-groups',
+            '--inh-caps=-all',
+            '--bounding-set=-all',
+            '--no-new-privs',
+            '--',
+          ]
+        : [];
+      const argv = [
+        this.bwrapPath,
+        ...viewArguments(this.view),
+        '--ro-bind',
+        accounts.passwd,
+        '/etc/passwd',
+        '--ro-bind',
+        accounts.group,
+        '/etc/group',
+        '--ro-bind',
+        accounts.hosts,
+        '/etc/hosts',
+        '--dev',
+        '/dev',
+        '--proc',
+        '/proc',
+        '--perms',
+        '1777',
+        '--size',
+        String(this.tmpBytes),
+        '--tmpfs',
+        '/tmp',
+        '--bind',
+        hostWorkspace,
+        this.workspaceMount,
+        ...(proxy
+          ? [
+              '--ro-bind',
+              proxy.socketPath,
+              defaultSandboxEgressPaths.socketPath,
+              '--ro-bind',
+              forwarderScriptPath,
+              defaultSandboxEgressPaths.forwarderPath,
+            ]
+          : []),
+        '--unshare-net',
+        ...(lease ? [] : ['--unshare-user']),
+        '--unshare-pid',
+        '--unshare-ipc',
+        '--unshare-uts',
+        '--cap-drop',
+        'ALL',
+        ...(lease ? ['--cap-add', 'CAP_SETUID', '--cap-add', 'CAP_SETGID', '--cap-add', 'CAP_SETPCAP'] : []),
+        '--die-with-parent',
+        '--new-session',
+        '--info-fd',
+        String(readyFd),
+        '--clearenv',
+        ...Object.entries(env).flatMap(([name, value]) => ['--setenv', name, value]),
+        '--',
+        ...dropPrivileges,
+        // As the command's own uid: enter the working directory (root without capabilities may not),
+        // create the home so that uid owns it, then run the command.
+        '/bin/sh',
+        '-c',
+        'cd -- "$1" || exit 125; shift; mkdir -p -- "$HOME" 2>/dev/null; exec "$@"',
+        'sandbox',
+        sandboxCwd,
+        ...(proxy ? wrapCommandForEgress(command.argv, { nodePath: process.execPath }).argv : command.argv),
+      ];
+      const result = await runConfined({ argv, env, isolator: 'bubblewrap' }, command, this.confinement);
+      return proxy ? { ...result, egress } : result;
+    } finally {
+      await proxy?.close();
+      lease?.release();
+    }
+  }
+
+  /** The synthetic passwd, group and hosts for a uid, written once per uid beside the leases. */
+  private accountFiles(uid: number, gid: number): { passwd: string; group: string; hosts: string } {
+    const dir = join(this.runtimeDir, `etc-${uid}`);
+    const files = { passwd: join(dir, 'passwd'), group: join(dir, 'group'), hosts: join(dir, 'hosts') };
+    if (!existsSync(files.hosts)) {
+      mkdirSync(dir, { recursive: true, mode: 0o755 });
+      chmodSync(dir, 0o755);
+      const content = syntheticAccounts(uid, gid);
+      for (const name of ['passwd', 'group', 'hosts'] as const) {
+        // Written aside and renamed: a concurrent command never binds a half-written file.
+        writeFileSync(`${files[name]}.${process.pid}`, content[name], { mode: 0o644 });
+        renameSync(`${files[name]}.${process.pid}`, files[name]);
+      }
+    }
+    return files;
+  }
+}
+
+/** The bubblewrap arguments that build a view: every path read-only, parents world-traversable. */
+export function viewArguments(view: SandboxView): string[] {
+  const args: string[] = [];
+  const made = new Set<string>(['/']);
+  const bound: string[] = [];
+  const visible = (path: string) => bound.some((root) => path === root || path.startsWith(`${root}/`));
+  const parents = (path: string) => {
+    const missing: string[] = [];
+    for (let dir = posix.dirname(path); !made.has(dir); dir = posix.dirname(dir)) missing.unshift(dir);
+    for (const dir of missing) {
+      // bubblewrap creates missing parents 0700, which the unprivileged uid could not traverse.
+      args.push('--perms', '0755', '--dir', dir);
+      made.add(dir);
+    }
+  };
+  const bind = (path: string) => {
+    // A path inside one already bound is visible through it (and its parents could not be made there).
+    if (visible(path)) return;
+    parents(path);
+    args.push('--ro-bind', path, path);
+    made.add(path);
+    bound.push(path);
+  };
+  for (const entry of view.system) {
+    if (entry.link) {
+      args.push('--symlink', entry.link, entry.path);
+      made.add(entry.path);
+    } else bind(entry.path);
+  }
+  args.push('--perms', '0755', '--dir', '/etc');
+  made.add('/etc');
+  for (const entry of view.etc) bind(posix.join('/etc', entry));
+  for (const extra of [...view.toolchains.flatMap((toolchain) => toolchain.binds), ...view.extra])
+    bind(extra.host);
+  return args;
+}
+
+/**
+ * Gives the workspace to the sandbox uid: everything in it, symbolic links themselves and never their
+ * targets (`chown -h`, no traversal), so host-side writes (a checkout, a reset) stay writable to the
+ * command and a link planted to a host file changes nothing outside.
+ */
+async function handOverWorkspace(workspace: string, uid: number, gid: number): Promise<void> {
+  const result = await new Promise<{ code: number | null; stderr: string }>((done) => {
+    const child = spawn('/bin/chown', ['-R', '-h', '-P', `${uid}:${gid}`, '--', workspace], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString('utf8');
+    });
+    child.on('error', (error) => done({ code: null, stderr: error.message }));
+    child.on('close', (code) => done({ code, stderr }));
+  });
+  if (result.code !== 0) {
+    throw new SandboxError(`Could not give the workspace ${workspace} to the sandbox uid ${uid}.`, {
+      input: workspace,
+      hint: `Check that Gantry runs as root and the workspace is on a local file system (chown said: ${result.stderr.trim() || 'nothing'}).`,
+    });
   }
 }

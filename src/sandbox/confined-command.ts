@@ -27,6 +27,8 @@ export interface ConfinementOptions {
   cgroupRoot?: string | null;
   /** Largest file a command may write (RLIMIT_FSIZE). Default 1 GiB. */
   maxFileBytes?: number;
+  /** Commands run as an unprivileged uid of their own, so RLIMIT_NPROC counts only them. */
+  unprivilegedCommands?: boolean;
 }
 
 /** The resolved means of confinement, detected once per adapter instance. */
@@ -73,7 +75,8 @@ export function detectConfinement(options: ConfinementOptions = {}): Confinement
   const hasMemoryGroup = cgroups ? (cgroups.version === 1 ? cgroups.memory !== null : cgroups.memory) : false;
   const hasPidsGroup = cgroups ? (cgroups.version === 1 ? cgroups.pids !== null : cgroups.pids) : false;
   // RLIMIT_NPROC counts all processes of the user and is ignored for root, so it only helps non-root.
-  const nprocWorks = prlimitPath !== null && process.getuid?.() !== 0;
+  const nprocWorks =
+    prlimitPath !== null && (options.unprivilegedCommands === true || process.getuid?.() !== 0);
   return {
     prlimitPath,
     cgroups,

@@ -3,7 +3,7 @@ import { SandboxError } from '../domain/errors.js';
 import { createSandbox } from './create-sandbox.js';
 
 describe('createSandbox', () => {
-  it('returns bubblewrap first when it works here', async () => {
+  it('returns bubblewrap when it works here', async () => {
     // Act
     const sandbox = await createSandbox();
 
@@ -12,28 +12,9 @@ describe('createSandbox', () => {
     expect(sandbox.workspaceMount).toBe('/tmp/workspace');
   });
 
-  it('returns unshare when it is preferred and works here', async () => {
+  it('refuses, saying what to install, when bubblewrap is missing: there is no whole-root fallback', async () => {
     // Act
-    const sandbox = await createSandbox({ prefer: 'unshare' });
-
-    // Assess
-    expect(sandbox.kind).toBe('unshare');
-  });
-
-  it('falls through to unshare when bubblewrap is missing', async () => {
-    // Act
-    const sandbox = await createSandbox({ bwrap: { bwrapPath: '/nonexistent/bwrap' } });
-
-    // Assess
-    expect(sandbox.kind).toBe('unshare');
-  });
-
-  it('explains what to do when no adapter can isolate a command, naming what each probe printed', async () => {
-    // Act
-    const attempt = createSandbox({
-      bwrap: { bwrapPath: '/nonexistent/bwrap' },
-      unshare: { unsharePath: '/nonexistent/unshare' },
-    });
+    const attempt = createSandbox({ bwrap: { bwrapPath: '/nonexistent/bwrap' } });
 
     // Assess
     const error = await attempt.then(
@@ -42,18 +23,8 @@ describe('createSandbox', () => {
     );
     expect(error).toBeInstanceOf(SandboxError);
     const described = (error as SandboxError).describe();
-    expect(described).toContain('Neither bubblewrap nor unshare can create an isolated sandbox here');
-    expect(described).toMatch(/bubblewrap: .*\/nonexistent\/bwrap/);
-    expect(described).toMatch(/unshare: .*\/nonexistent\/unshare/);
+    expect(described).toContain('bubblewrap cannot create an isolated sandbox here');
+    expect(described).toContain('/nonexistent/bwrap');
     expect(described).toContain('apt-get install bubblewrap');
-  });
-
-  it('reports only the forced adapter when told to use just that one', async () => {
-    // Act
-    const attempt = createSandbox({ only: 'bwrap', bwrap: { bwrapPath: '/nonexistent/bwrap-only' } });
-
-    // Assess
-    await expect(attempt).rejects.toThrow(/tried bubblewrap\)/);
-    await expect(attempt).rejects.toThrow(/bwrap-only/);
   });
 });

@@ -1,8 +1,9 @@
-/** Where HOME points inside every sandbox: a directory on the sandbox's private /tmp. */
-export const sandboxHome = '/tmp/home';
+import { sandboxHome, systemPath } from './view.js';
+
+export { sandboxHome };
 
 /** Used when the host has no PATH; the usual system directories. */
-export const fallbackPath = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+export const fallbackPath = systemPath;
 
 /** Names that look like they carry a credential; such a variable never enters a sandbox. */
 export const secretLikeName = /(KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|SESSION|PRIVATE)/i;
@@ -47,6 +48,12 @@ export const defaultEnvironmentAllowlist: EnvironmentAllowlist = {
 /** Host variables copied in when set; everything else in the host environment stays out. */
 const hostBasics = ['PATH', 'LANG', 'LC_ALL', 'TZ'] as const;
 
+/** What a sandbox view decides about the environment: PATH and the toolchains' variables. */
+export interface ViewEnvironment {
+  path: string;
+  env: Readonly<Record<string, string>>;
+}
+
 const validName = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** Whether `name` may be set by a command: well formed, on the allowlist, and not secret-like. */
@@ -70,12 +77,16 @@ export function sandboxEnvironment(
   requested: Readonly<Record<string, string>> = {},
   host: Readonly<Record<string, string | undefined>> = process.env,
   allowlist: EnvironmentAllowlist = defaultEnvironmentAllowlist,
+  view?: ViewEnvironment,
 ): Record<string, string> {
   const environment: Record<string, string> = { PATH: fallbackPath };
   for (const name of hostBasics) {
+    // With a view, PATH is the view's: the host's PATH names directories the sandbox cannot see (pyenv shims, ~/.cargo).
+    if (view && name === 'PATH') continue;
     const value = host[name];
     if (value !== undefined && value !== '' && !value.includes('\0')) environment[name] = value;
   }
+  if (view) Object.assign(environment, { PATH: view.path }, view.env);
   Object.assign(environment, { HOME: sandboxHome, TERM: 'dumb', CI: 'true' });
   for (const [name, value] of Object.entries(requested)) {
     if (isAllowedEnvironmentName(name, allowlist) && !value.includes('\0')) environment[name] = value;

@@ -9,18 +9,17 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { SandboxError } from '../domain/errors.js';
 import { BwrapSandbox } from './bwrap.js';
 import { createSandbox, type SandboxKind } from './create-sandbox.js';
-import { UnshareSandbox } from './unshare.js';
 
 const kinds: SandboxKind[] = [];
-for (const kind of ['bwrap', 'unshare'] as const) {
-  const usable = await createSandbox({ only: kind }).then(
+if (
+  await createSandbox().then(
     () => true,
     () => false,
-  );
-  if (usable) kinds.push(kind);
-}
+  )
+)
+  kinds.push('bwrap');
 
-const newSandbox = (kind: SandboxKind) => (kind === 'bwrap' ? new BwrapSandbox() : new UnshareSandbox());
+const newSandbox = (_kind: SandboxKind) => new BwrapSandbox();
 
 /** Pids of live processes whose command line contains `marker`. */
 async function processesMentioning(marker: string): Promise<number[]> {
@@ -33,7 +32,7 @@ async function processesMentioning(marker: string): Promise<number[]> {
   return found;
 }
 
-/** Per-command cgroups still present under any `gantry` folder. */
+/** Per-command cgroups of this process still present under any `gantry` folder. */
 async function leftoverCgroups(): Promise<string[]> {
   const left: string[] = [];
   const visit = async (folder: string, depth: number): Promise<void> => {
@@ -41,7 +40,8 @@ async function leftoverCgroups(): Promise<string[]> {
     for (const entry of entries) {
       if (!entry.isDirectory()) continue;
       const path = join(folder, entry.name);
-      if (entry.name.startsWith('cmd-') && folder.endsWith('/gantry')) left.push(path);
+      // Only this process's: other test files run sandboxed commands at the same time.
+      if (entry.name.startsWith(`cmd-${process.pid}-`) && folder.endsWith('/gantry')) left.push(path);
       else if (depth < 4) await visit(path, depth + 1);
     }
   };
@@ -98,14 +98,50 @@ describe.each(kinds)('%s sandbox', (kind) => {
     expect(result.stdout).not.toContain('hello-from-host');
   });
 
-  it('reaches the host network in the setup phase', async () => {
+  const viaProxy = (target: string) => [
+    'node',
+    '-e',
+    `const http = require('node:http');
+     const proxy = new URL(process.env.HTTP_PROXY);
+     http.get({ host: proxy.hostname, port: proxy.port, path: '${target}' }, (response) => {
+       let body = '';
+       response.on('data', (chunk) => (body += chunk));
+       response.on('end', () => console.log(response.statusCode, body));
+     }).on('error', (error) => { console.log('error', error.code); process.exit(3); });`,
+  ];
+
+  it('reaches the host loopback in the setup phase neither directly nor through the proxy', async () => {
     // Act
-    const result = await sandbox.run({ argv: fetchHost(), workspace, network: 'setup' });
+    const direct = await sandbox.run({ argv: fetchHost(), workspace, network: 'setup' });
+    const proxied = await sandbox.run({
+      argv: viaProxy(`http://127.0.0.1:${port}/`),
+      workspace,
+      network: 'setup',
+      egress: ['registry.npmjs.org:443'],
+    });
 
     // Assess
-    expect(result.stderr).toBe('');
-    expect(result.stdout.trim()).toBe('hello-from-host');
-    expect(result.exitCode).toBe(0);
+    expect(direct.exitCode).toBe(3);
+    expect(direct.stdout).not.toContain('hello-from-host');
+    expect(proxied.stdout).toMatch(/^403 /);
+    expect(proxied.stdout).not.toContain('hello-from-host');
+    expect(proxied.egress).toEqual([
+      expect.objectContaining({ host: '127.0.0.1', port, outcome: 'refused', reason: 'not-allowlisted' }),
+    ]);
+  });
+
+  it('reaches an allowlisted endpoint through the proxy in the setup phase, and records it', async () => {
+    // Act
+    const result = await sandbox.run({
+      argv: viaProxy(`http://127.0.0.1:${port}/`),
+      workspace,
+      network: 'setup',
+      egress: [`127.0.0.1:${port}`],
+    });
+
+    // Assess
+    expect(result.stdout.trim()).toBe('200 hello-from-host');
+    expect(result.egress).toEqual([expect.objectContaining({ host: '127.0.0.1', port, outcome: 'allowed' })]);
   });
 
   it('keeps the root file system read-only', async () => {
@@ -298,8 +334,7 @@ describe.each(kinds)('%s sandbox', (kind) => {
     'falls back to rlimits when cgroups are unavailable and still stops a memory hog',
     async () => {
       // Prepare
-      const withoutCgroups =
-        kind === 'bwrap' ? new BwrapSandbox({ cgroupRoot: null }) : new UnshareSandbox({ cgroupRoot: null });
+      const withoutCgroups = new BwrapSandbox({ cgroupRoot: null });
 
       // Act
       const result = await withoutCgroups.run({

@@ -1,8 +1,13 @@
 import { rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { RepositoryCommand } from '../domain/context.js';
 import { GantryError } from '../domain/errors.js';
+import type { RunJournal } from '../evidence/run-journal.js';
 import { branchNameFor } from '../forge/branch-name.js';
+import { gitDirOf } from '../forge/git-command.js';
+import { describeResult } from '../gateway/tool-gateway.js';
 import { sensitivePathRulesFrom } from '../policy/risk-rules.js';
+import { installArgv } from '../repomap/commands.js';
 import { mapRepository as buildMap } from '../repomap/map-repository.js';
 import { authorizeLifecycle } from './policy-context.js';
 import { journalFor, requestOf, stepActor } from './run-context.js';
@@ -23,9 +28,11 @@ export async function mapRepository(deps: StepDeps, input: { run: RunRef }): Pro
 
   await authorizeLifecycle(deps, journal, 'create_branch');
   const recorded = journal.find('context', 'context.built');
-  if (!recorded || !(await exists(join(workspace, '.git')))) {
+  await deps.workspaces.prepare(workspace);
+  if (!recorded || !(await exists(gitDirOf(workspace)))) {
     // A workspace without a recorded map is what a crash mid-checkout leaves: start it again.
-    await rm(workspace, { recursive: true, force: true });
+    await deps.workspaces.clear(workspace);
+    await rm(gitDirOf(workspace), { recursive: true, force: true });
     await deps.forge.checkout(repo.name, recorded?.data.commit ?? repo.defaultBranch, workspace);
     await git.createBranch(branch);
   }
@@ -41,7 +48,7 @@ export async function mapRepository(deps: StepDeps, input: { run: RunRef }): Pro
       ...f,
       excerpt: deps.redactor.redact(f.excerpt).text,
     }));
-    await runSetupPhase(deps, workspace, map.commands, map.files);
+    await runSetupPhase(deps, journal, workspace, map.commands, map.files);
     const testCommand = map.commands.find((c) => c.kind === 'test')?.argv;
     return {
       artifact: await deps.artifacts.put(JSON.stringify(map), 'application/json'),
@@ -72,27 +79,58 @@ const lockfiles = new Set([
   'go.sum',
 ]);
 
-/** Installs pinned dependencies with network, before the agent phase that has none. */
+/**
+ * Installs pinned dependencies before the agent phase. The sandbox has no network here either: its only
+ * way out is the egress proxy, which reaches the stage's registry allowlist and nothing else (not the
+ * host, not the local engines). Lifecycle scripts are off unless the capability contract allows them.
+ * Each install is a `setup.installed` event with its command, exit code, output hash and every egress
+ * decision.
+ */
 async function runSetupPhase(
   deps: StepDeps,
+  journal: RunJournal,
   workspace: string,
-  commands: { kind: string; argv: string[]; needsNetwork: boolean }[],
+  commands: RepositoryCommand[],
   files: string[],
 ): Promise<void> {
   if (!files.some((f) => lockfiles.has(f))) return;
-  for (const command of commands.filter((c) => c.kind === 'install' && c.needsNetwork)) {
-    const result = await deps.sandbox.run({
-      argv: command.argv,
-      workspace,
-      network: 'setup',
-      limits: deps.settings.sandboxLimits,
-    });
-    if (result.exitCode !== 0) {
+  const contract = deps.capabilities.get(requestOf(journal).capability);
+  const installs = commands.filter((c) => c.kind === 'install' && c.needsNetwork);
+  for (const [index, command] of installs.entries()) {
+    const argv = installArgv(command, contract);
+    const installed = await journal.once(
+      `setup:${index}`,
+      'setup.installed',
+      stepActor('mapRepository'),
+      async () => {
+        const result = await deps.sandbox.run({
+          argv,
+          workspace,
+          network: 'setup',
+          egress: deps.settings.egressEndpoints ?? [],
+          limits: deps.settings.sandboxLimits,
+        });
+        return {
+          argv,
+          exitCode: result.exitCode,
+          output: await deps.artifacts.put(deps.redactor.redact(describeResult(result)).text),
+          durationMs: result.durationMs,
+          limitHit: result.limitHit,
+          egress: result.egress ?? [],
+        };
+      },
+    );
+    if (installed.exitCode !== 0) {
+      const refused = installed.egress
+        .filter((e) => e.outcome === 'refused')
+        .map((e) => `${e.host}:${e.port}`);
       throw new GantryError(
-        `dependency install \`${command.argv.join(' ')}\` failed with exit code ${result.exitCode}`,
+        `dependency install \`${argv.join(' ')}\` failed with exit code ${installed.exitCode}`,
         {
           input: workspace,
-          hint: `fix the repository's dependencies so the install succeeds: ${result.stderr.slice(-500)}`,
+          hint: refused.length
+            ? `the install tried to reach ${[...new Set(refused)].join(', ')}, which the registry allowlist does not allow; add the registry to the stage's allowlist if it is one, or fix the repository's dependencies`
+            : `fix the repository's dependencies so the install succeeds; its output is artifact ${installed.output}`,
         },
       );
     }

@@ -1,7 +1,8 @@
-import { mkdir, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RunHaltedError } from '../domain/errors.js';
 import type { EngineeringRequest } from '../domain/request.js';
+import { gitDirOf } from '../forge/git-command.js';
 import { renderEscalation } from '../incidents/escalation.js';
 import {
   type Incident,
@@ -10,6 +11,7 @@ import {
   requireIncident,
   saveIncident,
 } from '../incidents/incidents.js';
+import { markdownCode, markdownInline } from '../inert-text/index.js';
 import { deliveryOf, observeOnce, openedIncident } from './delivery-context.js';
 import { describeStepError } from './finish-run.js';
 import { authorizeLifecycle } from './policy-context.js';
@@ -126,12 +128,12 @@ export async function revertChange(
   const repository = incident.repository;
   const workspace = join(deps.settings.workspacesDir, input.run.runId);
   const base = await deps.forge.defaultHead(repository);
-  await mkdir(workspace, { recursive: true });
+  await deps.workspaces.prepare(workspace);
   const git = new WorkspaceGit(workspace, deps.settings.workspacesDir);
   const existing = journal.find('revert', 'revert.prepared');
   if (!existing) {
-    await rm(workspace, { recursive: true, force: true });
-    await mkdir(workspace, { recursive: true });
+    await deps.workspaces.clear(workspace);
+    await rm(gitDirOf(workspace), { recursive: true, force: true });
     await deps.forge.checkout(repository, base.commit, workspace);
   }
   const branch = `gantry/revert-${incident.pullRequest ?? incident.commit.slice(0, 12)}`;
@@ -284,20 +286,20 @@ function renderRevertEvidence(
   const figures = incident.figures
     .map(
       (f) =>
-        `| ${f.label} | ${f.canary ? `${pct(f.canary.errorRate)} / p95 ${f.canary.latencyP95Ms.toFixed(0)} ms (${f.canary.requests} req)` : '—'} | ${f.baseline ? `${pct(f.baseline.errorRate)} / p95 ${f.baseline.latencyP95Ms.toFixed(0)} ms (${f.baseline.requests} req)` : '—'} | ${f.reasons.join('; ') || '—'} |`,
+        `| ${markdownInline(f.label)} | ${f.canary ? `${pct(f.canary.errorRate)} / p95 ${f.canary.latencyP95Ms.toFixed(0)} ms (${f.canary.requests} req)` : '—'} | ${f.baseline ? `${pct(f.baseline.errorRate)} / p95 ${f.baseline.latencyP95Ms.toFixed(0)} ms (${f.baseline.requests} req)` : '—'} | ${markdownInline(f.reasons.join('; ')) || '—'} |`,
     )
     .join('\n');
   return [
-    `# Revert for incident ${incident.id}`,
+    `# Revert for incident ${markdownInline(incident.id)}`,
     '',
     `Gantry reverts this change under the pre-approved rollback runbook (capability \`rollback\`).`,
     '',
     '## What happened',
     '',
-    `- Service: **${incident.service}** (${incident.environment}), deployment \`${incident.deploymentId}\``,
-    `- Detected by: ${incident.source === 'alarm' ? 'a production alarm' : 'the progressive rollout analysis'} at ${incident.detectedAt}`,
-    `- Offending change: commit \`${incident.commit}\`${incident.pullRequest === undefined ? '' : `, pull request #${incident.pullRequest}`}, run \`${incident.offendingRun}\``,
-    `- Summary: ${incident.summary}`,
+    `- Service: **${markdownInline(incident.service)}** (${markdownInline(incident.environment)}), deployment ${markdownCode(incident.deploymentId)}`,
+    `- Detected by: ${incident.source === 'alarm' ? 'a production alarm' : 'the progressive rollout analysis'} at ${markdownInline(incident.detectedAt)}`,
+    `- Offending change: commit ${markdownCode(incident.commit)}${incident.pullRequest === undefined ? '' : `, pull request #${incident.pullRequest}`}, run ${markdownCode(incident.offendingRun)}`,
+    `- Summary: ${markdownInline(incident.summary)}`,
     '',
     '## Figures',
     '',
@@ -307,10 +309,12 @@ function renderRevertEvidence(
     '',
     '## The revert',
     '',
-    revert ? `- Reverts \`${revert.revertOf}\` as \`${revert.commit}\`: ${revert.reason}` : '- not prepared',
-    revert ? `- Files: ${revert.files.map((f) => `\`${f}\``).join(', ')}` : '',
+    revert
+      ? `- Reverts ${markdownCode(revert.revertOf)} as ${markdownCode(revert.commit)}: ${markdownInline(revert.reason)}`
+      : '- not prepared',
+    revert ? `- Files: ${revert.files.map((f) => markdownCode(f)).join(', ')}` : '',
     verification
-      ? `- Tests on the revert: \`${verification.argv.join(' ')}\` → exit ${verification.exitCode} (${verification.passed ? 'passed' : 'FAILED'})`
+      ? `- Tests on the revert: ${markdownCode(verification.argv.join(' '))} → exit ${verification.exitCode} (${verification.passed ? 'passed' : 'FAILED'})`
       : '- Tests: the repository has no test command',
     '',
     '## Rollback plan',

@@ -14,6 +14,7 @@ import type { Forge } from '../ports/forge.js';
 import type { ModelPort } from '../ports/model.js';
 import type { PolicyEngine } from '../ports/policy.js';
 import type { Sandbox, SandboxLimits } from '../ports/sandbox.js';
+import type { WorkspaceStorage } from '../ports/workspace-storage.js';
 
 /** Settings every step reads; the runtime fills them once at start-up. */
 export interface StepSettings {
@@ -29,6 +30,8 @@ export interface StepSettings {
   maxIdenticalToolCalls: number;
   /** Consecutive patch iterations failing with identical output before the loop is declared stuck. */
   maxReflectionDepth: number;
+  /** The registries (`host:port`) a setup-phase install may reach through the egress proxy. */
+  egressEndpoints?: readonly string[];
 }
 
 /** The ports a step works through. Steps never import an adapter. */
@@ -38,6 +41,8 @@ export interface StepDeps {
   artifacts: ArtifactStore;
   forge: Forge;
   sandbox: Sandbox;
+  /** Where run workspaces live, each within its disk limit. */
+  workspaces: WorkspaceStorage;
   model: ModelPort;
   riskRules: RiskRules;
   capabilities: CapabilityRegistry;

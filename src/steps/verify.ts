@@ -1,3 +1,4 @@
+import { untrusted } from '../agent/prompt.js';
 import { RunHaltedError } from '../domain/errors.js';
 import type { RunJournal } from '../evidence/run-journal.js';
 import { checkDiffScope, type DiffScopeReport, renderViolationsForAgent } from '../policy/diff-scope.js';
@@ -125,10 +126,13 @@ export async function verificationFeedback(
   const test = journal.find(`verify-${iteration}:test`, 'test.run')?.data;
   if (test && !test.passed) {
     const output = await deps.artifacts.getText(test.output);
-    return `\`${test.argv.join(' ')}\` exited ${test.exitCode}${test.timedOut ? ' (timed out)' : ''}. Last output:\n${output.slice(-FEEDBACK_LIMIT)}`;
+    // The output is the repository's tests speaking: data for the model, inside an untrusted block.
+    return `\`${test.argv.join(' ')}\` exited ${test.exitCode}${test.timedOut ? ' (timed out)' : ''}. Last output:\n${untrusted('test-output', output.slice(-FEEDBACK_LIMIT))}`;
   }
   const scope = journal.find(`verify-${iteration}:scope`, 'scope.checked')?.data;
   // The recorded violations are the report's own, read back from the log.
-  if (scope?.violations.length) return renderViolationsForAgent(scope as unknown as DiffScopeReport);
+  // The violations name the changed files, whose names the repository and the model chose.
+  if (scope?.violations.length)
+    return `The diff scope check failed:\n${untrusted('scope-check', renderViolationsForAgent(scope as unknown as DiffScopeReport))}`;
   return '';
 }

@@ -1,8 +1,11 @@
+import { readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { AGENT_IDENTITY, GitRunner } from '../forge/git-command.js';
 
 /**
  * The runtime's own git operations on a run workspace (commits between phases, diffs for evidence).
- * They run on the host with an isolated git configuration; the agent never runs git directly.
+ * They run on the host with an isolated git configuration and the workspace's git directory kept beside
+ * it, where no sandboxed command can write (see `gitDirOf`); the agent never runs git directly.
  */
 export class WorkspaceGit {
   private readonly git: GitRunner;
@@ -24,9 +27,13 @@ export class WorkspaceGit {
 
   /** Commits everything the phase left in the workspace; returns HEAD when there was nothing to commit. */
   async commitAll(message: string): Promise<string> {
+    // A .git in the work tree is something a sandboxed command made (the repository's own git directory
+    // lives beside the work tree): never a change, never a gitlink, and a nested one would make git read
+    // that repository's configuration.
+    await removePlantedGitEntries(this.workspace);
     await this.git.output(['add', '-A'], { cwd: this.workspace });
-    const staged = await this.git.run(['diff', '--cached', '--quiet'], { cwd: this.workspace });
-    if (!staged.ok)
+    const pending = await this.git.run(['diff', '--cached', '--quiet'], { cwd: this.workspace });
+    if (!pending.ok)
       await this.git.output(['commit', '-q', '--no-verify', '-m', message], { cwd: this.workspace });
     return this.head();
   }
@@ -39,9 +46,12 @@ export class WorkspaceGit {
 
   /** Files changed since `base`, with how each changed. */
   async changes(base: string): Promise<{ path: string; status: 'added' | 'modified' | 'deleted' }[]> {
-    const out = await this.git.output(['diff', '--name-status', '--no-renames', base, 'HEAD'], {
-      cwd: this.workspace,
-    });
+    const out = await this.git.output(
+      ['diff', '--no-ext-diff', '--no-textconv', '--name-status', '--no-renames', base, 'HEAD'],
+      {
+        cwd: this.workspace,
+      },
+    );
     return out
       .split('\n')
       .filter(Boolean)
@@ -60,9 +70,12 @@ export class WorkspaceGit {
 
   /** Files changed since `base`, with line counts. */
   async numstat(base: string): Promise<{ path: string; additions: number; deletions: number }[]> {
-    const out = await this.git.output(['diff', '--numstat', '--no-renames', base, 'HEAD'], {
-      cwd: this.workspace,
-    });
+    const out = await this.git.output(
+      ['diff', '--no-ext-diff', '--no-textconv', '--numstat', '--no-renames', base, 'HEAD'],
+      {
+        cwd: this.workspace,
+      },
+    );
     return out
       .split('\n')
       .filter(Boolean)
@@ -74,9 +87,12 @@ export class WorkspaceGit {
 
   /** The unified diff of HEAD against `base` (what a reviewer reads). */
   diff(base: string): Promise<string> {
-    return this.git.output(['diff', '--no-color', '--no-renames', '--unified=3', base, 'HEAD'], {
-      cwd: this.workspace,
-    });
+    return this.git.output(
+      ['diff', '--no-ext-diff', '--no-textconv', '--no-color', '--no-renames', '--unified=3', base, 'HEAD'],
+      {
+        cwd: this.workspace,
+      },
+    );
   }
 
   /**
@@ -121,5 +137,22 @@ export class WorkspaceGit {
       cwd: this.workspace,
     });
     return out.split('\n').filter(Boolean);
+  }
+}
+
+/** Directories never searched for planted `.git` entries: dependencies git ignores anyway. */
+const UNSEARCHED = new Set(['node_modules']);
+
+/** Deletes every `.git` file or directory inside a work tree, without following symbolic links. */
+async function removePlantedGitEntries(dir: string): Promise<void> {
+  const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+  for (const entry of entries) {
+    const child = join(dir, entry.name);
+    if (entry.name === '.git') {
+      await rm(child, { recursive: true, force: true });
+    } else if (entry.isDirectory() && !UNSEARCHED.has(entry.name)) {
+      // readdir's type is lstat's: a symbolic link to a directory is not descended.
+      await removePlantedGitEntries(child);
+    }
   }
 }

@@ -1,7 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { cp, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { removeHome } from '../../src/workspaces/index.js';
 
 export const repoRoot = resolve(import.meta.dirname, '..', '..');
 export const exampleDir = join(repoRoot, 'examples', 'billing-service');
@@ -78,7 +79,7 @@ export async function tempHome(
   prefix = 'gantry-e2e-',
 ): Promise<{ home: string; cleanup: () => Promise<void> }> {
   const home = await mkdtemp(join(tmpdir(), prefix));
-  return { home, cleanup: () => rm(home, { recursive: true, force: true }) };
+  return { home, cleanup: () => removeHome(home) };
 }
 
 /** A private copy of the example repository, so a test can change it. */

@@ -4,10 +4,12 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CodePipelineClient } from '@aws-sdk/client-codepipeline';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { KMSClient } from '@aws-sdk/client-kms';
 import { S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
 import { BedrockConverseModel } from '../../agent/models/bedrock.js';
 import { loadApproverMatrix } from '../../approvals/approval-matrix.js';
+import { SignedApprovalRecords } from '../../approvals/signed-approval-records.js';
 import { loadServiceSpecs } from '../../deploy/service-spec.js';
 import { ForgeError, InvalidInputError } from '../../domain/errors.js';
 import { MergeQueue } from '../../forge/merge-queue.js';
@@ -20,10 +22,14 @@ import { loadRiskRules } from '../../policy/risk-rules.js';
 import type { Deployer } from '../../ports/deployer.js';
 import type { RecordStore } from '../../ports/event-log.js';
 import type { Forge } from '../../ports/forge.js';
+import type { PlatformSigner } from '../../ports/platform-signer.js';
 import type { Sandbox } from '../../ports/sandbox.js';
 import type { DeliveryDeps, StepDeps, StepSettings } from '../../steps/step-deps.js';
+import { plainWorkspaceStorage } from '../../workspaces/disk-workspace-storage.js';
 import { GitHubForge } from '../github/github-forge.js';
+import { Ed25519Signer } from '../local/ed25519-signer.js';
 import { DynamoEventLog } from './dynamodb-event-log.js';
+import { KmsPlatformSigner } from './kms-signer.js';
 import { PipelineDeployer, type PipelineService } from './pipeline-deployer.js';
 import { runArtifactPrefix, S3ArtifactStore } from './s3-artifact-store.js';
 
@@ -59,6 +65,7 @@ export const PipelineServiceConfig = z.strictObject({
  * | `GANTRY_APPROVAL_BASE_URL` | the approval API's base URL: signed links are `<url>/approvals/<token>` |
  * | `GANTRY_SIGNING_KEY_PARAM` | an SSM SecureString parameter holding the link signing key (base64, ≥ 32 bytes), read through the AWS Parameters and Secrets Lambda Extension |
  * | `GANTRY_SIGNING_KEY` | or the key itself (base64), e.g. from a linked SST secret |
+ * | `GANTRY_PLATFORM_KEY_ID` | the platform key: a KMS key (spec `ECC_NIST_EDWARDS25519`, usage `SIGN_VERIFY`) that signs approval decisions as they are recorded (kms:Sign) and verifies them at the gates (kms:GetPublicKey). Without it each process signs with a key of its own that dies with it: nothing can be forged, but a decision verifies only in the process that recorded it, so a deployed stage sets it |
  * | `GANTRY_POLICIES_DIR` | optional: the bundled `policies/` directory; default `policies/` next to the bundle |
  * | `GANTRY_WORKSPACES_DIR` | optional: where run workspaces live; default `/workspace` (the sandbox task's volume) |
  * | `GANTRY_EVIDENCE_DIR` | optional: readable copies of evidence packets; default `<tmpdir>/gantry-evidence` |
@@ -93,6 +100,7 @@ export const AwsRuntimeEnv = z.object({
   GANTRY_APPROVAL_BASE_URL: z.url(),
   GANTRY_SIGNING_KEY_PARAM: z.string().min(1).optional(),
   GANTRY_SIGNING_KEY: z.string().min(1).optional(),
+  GANTRY_PLATFORM_KEY_ID: z.string().min(1).optional(),
   GANTRY_POLICIES_DIR: z.string().min(1).optional(),
   GANTRY_WORKSPACES_DIR: z.string().min(1).default('/workspace'),
   GANTRY_EVIDENCE_DIR: z.string().min(1).optional(),
@@ -309,6 +317,10 @@ export interface AwsStepDepsOptions {
   dynamo?: DynamoDBClient;
   /** An S3 client; default a real one. Tests pass a local one. */
   s3?: S3Client;
+  /** A KMS client for the platform key (`GANTRY_PLATFORM_KEY_ID`); default a real one. */
+  kms?: KMSClient;
+  /** The platform signer itself, instead of the one `GANTRY_PLATFORM_KEY_ID` names. */
+  platformSigner?: PlatformSigner;
   /**
    * Whether the link signing key must be present. The sandbox task never signs links, so it passes false;
    * a missing key then makes any attempt to sign fail on the key's length.
@@ -413,10 +425,12 @@ export async function createAwsStepDeps(
     config,
     policiesDir: policies,
     log,
-    records: log,
+    records: new SignedApprovalRecords(log, platformSignerFrom(config, options)),
     artifacts,
     artifactsForRun,
     forge,
+    // A Fargate task's storage is bounded by the task definition; workspaces are plain directories there.
+    workspaces: plainWorkspaceStorage,
     riskRules,
     capabilities,
     policy: await CedarPolicyEngine.load(join(policies, 'cedar')),
@@ -430,6 +444,14 @@ export async function createAwsStepDeps(
     budgetFor: (id: string) => capabilities.list().find((c) => c.id === id)?.budgets ?? fallbackBudget,
     now,
   };
+}
+
+/** The platform key: the one passed, else the KMS key the stage names, else one for this process only. */
+function platformSignerFrom(config: AwsRuntimeEnv, options: AwsStepDepsOptions): PlatformSigner {
+  if (options.platformSigner) return options.platformSigner;
+  const keyId = config.GANTRY_PLATFORM_KEY_ID;
+  if (!keyId) return Ed25519Signer.ephemeral();
+  return new KmsPlatformSigner({ keyId, kms: options.kms ?? new KMSClient({}) });
 }
 
 /**

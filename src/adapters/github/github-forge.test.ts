@@ -7,6 +7,7 @@ import { Octokit } from '@octokit/rest';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ForgeError } from '../../domain/errors.js';
 import { ForgeConflictError } from '../../forge/forge-conflict-error.js';
+import { gitDirOf } from '../../forge/git-command.js';
 import { BILLING_SERVICE_PATH, gitIn } from '../../forge/testing/pull-request-fixture.js';
 import { GitHubForge } from './github-forge.js';
 import { type RecordedRequest, startGitHubStandIn } from './testing/github-api-stand-in.js';
@@ -126,7 +127,7 @@ describe('GitHubForge', () => {
     // Prepare
     const { dir } = await branchWith('safe', { 'NOTES.md': 'notes\n' });
     // Act
-    const config = await fs.readFile(path.join(dir, '.git', 'config'), 'utf8');
+    const config = await fs.readFile(path.join(gitDirOf(dir), 'config'), 'utf8');
     const refused = await failureOf(forge.pushBranch(REPO, dir, 'main'));
     const outside = await failureOf(forge.pushBranch(REPO, dir, 'feature/x'));
     // Assess

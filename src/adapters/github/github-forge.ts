@@ -5,7 +5,7 @@ import { ForgeError, InvalidInputError } from '../../domain/errors.js';
 import type { RepositoryRef } from '../../domain/request.js';
 import { GANTRY_BRANCH_PREFIX } from '../../forge/branch-name.js';
 import { ForgeConflictError } from '../../forge/forge-conflict-error.js';
-import { AGENT_IDENTITY, GitRunner } from '../../forge/git-command.js';
+import { AGENT_IDENTITY, GitRunner, gitDirOf } from '../../forge/git-command.js';
 import type { DefaultBranchCommit, Forge, PullRequest } from '../../ports/forge.js';
 
 export interface GitHubForgeOptions {
@@ -84,22 +84,37 @@ export class GitHubForge implements Forge {
     const { cloneUrl } = await this.repository(repository);
     await requireEmptyDirectory(dir);
     const isCommit = COMMIT_ID.test(ref);
-    const placement = isCommit ? ['--no-checkout'] : ['--branch', ref];
+    const placement = isCommit ? [] : ['--branch', ref];
     const identity = [
       `--config=user.name=${AGENT_IDENTITY.name}`,
       `--config=user.email=${AGENT_IDENTITY.email}`,
       '--config=commit.gpgsign=false',
     ];
-    const clone = await this.git.run(['clone', '--quiet', ...identity, ...placement, cloneUrl, dir], {
-      env: await this.authEnv(),
-    });
+    // As in the local forge: the git directory beside the work tree (gitDirOf), the work tree files only.
+    const separate = gitDirOf(dir);
+    await fs.rm(separate, { recursive: true, force: true });
+    const clone = await this.git.run(
+      [
+        'clone',
+        '--quiet',
+        '--no-checkout',
+        `--separate-git-dir=${separate}`,
+        ...identity,
+        ...placement,
+        cloneUrl,
+        dir,
+      ],
+      { env: await this.authEnv() },
+    );
     if (!clone.ok) {
       throw new ForgeError(`could not clone ${this.owner}/${repository} at ${ref}: ${clone.stderr.trim()}`, {
         input: ref,
         hint: 'check that the branch exists and that the token may read the repository',
       });
     }
-    if (isCommit) await this.git.output(['checkout', '--quiet', '--detach', ref], { cwd: dir });
+    await fs.rm(path.join(dir, '.git'), { force: true });
+    if (isCommit) await this.git.output(['update-ref', '--no-deref', 'HEAD', ref], { cwd: dir });
+    await this.git.output(['reset', '--quiet', '--hard', 'HEAD'], { cwd: dir });
     return this.git.output(['rev-parse', 'HEAD'], { cwd: dir });
   }
 

@@ -3,6 +3,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { Forge, PullRequest } from '../../ports/forge.js';
+import { separatedWorkTreeEnv } from '../git-command.js';
 
 const run = promisify(execFile);
 
@@ -22,6 +23,7 @@ export async function gitIn(cwd: string, ...args: string[]): Promise<string> {
       GIT_AUTHOR_EMAIL: 'test@example.com',
       GIT_COMMITTER_NAME: 'Test Person',
       GIT_COMMITTER_EMAIL: 'test@example.com',
+      ...separatedWorkTreeEnv(cwd),
     },
   });
   return stdout.trim();

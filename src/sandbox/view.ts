@@ -1,0 +1,281 @@
+import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { delimiter, dirname, join, posix } from 'node:path';
+
+/**
+ * What a sandboxed command sees of the host: an explicit list of read-only paths, never the
+ * whole root. Everything else (user homes, /root, /work, /srv, the Gantry home, other runs'
+ * workspaces, /var, /run, the host's /proc and /sys) is simply absent.
+ */
+
+/** A toolchain the view can expose; the repository map names the ones a repository needs. */
+export type ToolchainKind = 'node' | 'python' | 'java' | 'rust' | 'go' | 'c';
+
+/** A host path bound read-only into the sandbox at the same path. */
+export interface ViewBind {
+  host: string;
+  /** Why it is visible, for docs and for the error when it is missing. */
+  reason: string;
+}
+
+/** The toolchain part of a view: paths to bind and the variables that point tools at them. */
+export interface ToolchainView {
+  kind: ToolchainKind;
+  binds: ViewBind[];
+  /** Directories put first on PATH inside the sandbox. */
+  path: string[];
+  /** Variables such as RUSTUP_HOME or JAVA_HOME, set from the view, never inherited from the host. */
+  env: Record<string, string>;
+}
+
+/** The complete view: system directories, a minimal /etc, and the detected toolchains. */
+export interface SandboxView {
+  /** System directories bound read-only (`/usr`, and `/bin`, `/lib*`, `/sbin` as binds or links). */
+  system: { path: string; link?: string }[];
+  /** Files and directories of /etc a toolchain needs; never shadow, gshadow, ssh keys or machine secrets. */
+  etc: string[];
+  toolchains: ToolchainView[];
+  /** Host paths the operator added (toolchains installed where detection does not look). */
+  extra: ViewBind[];
+  /** PATH inside the sandbox: toolchain directories first, then the system's. */
+  path: string;
+  env: Record<string, string>;
+}
+
+/** Where HOME points inside every sandbox. */
+export const sandboxHome = '/tmp/home';
+
+/** The system part of PATH inside the sandbox. */
+export const systemPath = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+/**
+ * Entries of /etc that toolchains read. Deliberately absent: shadow, gshadow, sudoers, ssh/, ssl/private,
+ * machine-id, hostname, npmrc, pip.conf, gitconfig, ld.so.preload and anything else holding host secrets or
+ * host-wide configuration a repository's code has no business reading. passwd, group and hosts are synthetic.
+ */
+export const etcAllowlist = [
+  'alternatives',
+  'ca-certificates',
+  'ca-certificates.conf',
+  'debian_version',
+  'java-17-openjdk',
+  'java-21-openjdk',
+  'ld.so.cache',
+  'ld.so.conf',
+  'ld.so.conf.d',
+  'localtime',
+  'maven',
+  'mime.types',
+  'nsswitch.conf',
+  'os-release',
+  'perl',
+  'protocols',
+  'python3',
+  'python3.11',
+  'python3.12',
+  'python3.13',
+  'services',
+  'ssl/certs',
+  'ssl/openssl.cnf',
+  'timezone',
+] as const;
+
+/** Top-level system directories; on merged-/usr systems they are symbolic links into /usr. */
+const systemDirectories = ['/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32'] as const;
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+function realpathOrUndefined(path: string): string | undefined {
+  try {
+    return realpathSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Finds `program` on the host PATH (the Gantry process's), as a real path. */
+function whichOnHost(program: string, hostPath: string): string | undefined {
+  for (const dir of hostPath.split(delimiter)) {
+    if (!dir) continue;
+    const candidate = join(dir, program);
+    if (existsSync(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+const underUsr = (path: string) => path === '/usr' || path.startsWith('/usr/');
+
+function nodeToolchain(): ToolchainView {
+  // The node running Gantry; when it lives outside /usr (a version manager, node@22 from npm), its prefix is bound.
+  const binary = realpathOrUndefined(process.execPath) ?? process.execPath;
+  const prefix = dirname(dirname(binary));
+  if (underUsr(binary)) return { kind: 'node', binds: [], path: [], env: {} };
+  return {
+    kind: 'node',
+    binds: [{ host: prefix, reason: 'the Node.js that runs Gantry' }],
+    path: [dirname(binary)],
+    env: {},
+  };
+}
+
+/** The interpreter pyenv's global version names, so commands never go through pyenv's shims. */
+function pyenvInterpreter(shim: string): { root: string; version: string } | undefined {
+  const root = dirname(dirname(shim));
+  const versionFile = join(root, 'version');
+  const version = existsSync(versionFile) ? readFileSync(versionFile, 'utf8').split(/\s+/)[0] : undefined;
+  if (!version || version === 'system') return undefined;
+  if (!isDirectory(join(root, 'versions', version, 'bin'))) return undefined;
+  return { root, version };
+}
+
+function pythonToolchain(hostPath: string): ToolchainView | undefined {
+  const found = whichOnHost('python3', hostPath);
+  if (!found) return undefined;
+  if (found.includes(`${posix.sep}shims${posix.sep}`)) {
+    const pyenv = pyenvInterpreter(found);
+    if (!pyenv) return undefined;
+    const prefix = join(pyenv.root, 'versions', pyenv.version);
+    return {
+      kind: 'python',
+      binds: [{ host: prefix, reason: `Python ${pyenv.version} (pyenv), without pyenv's shims` }],
+      path: [join(prefix, 'bin')],
+      env: {},
+    };
+  }
+  const real = realpathOrUndefined(found);
+  if (!real) return undefined;
+  if (underUsr(real)) return { kind: 'python', binds: [], path: [], env: {} };
+  const prefix = dirname(dirname(real));
+  return {
+    kind: 'python',
+    binds: [{ host: prefix, reason: 'the host Python' }],
+    path: [dirname(real)],
+    env: {},
+  };
+}
+
+function javaToolchain(hostPath: string): ToolchainView | undefined {
+  const found = whichOnHost('java', hostPath);
+  const real = found ? realpathOrUndefined(found) : undefined;
+  if (!real) return undefined;
+  const javaHome = dirname(dirname(real));
+  const binds: ViewBind[] = underUsr(javaHome) ? [] : [{ host: javaHome, reason: 'the JDK' }];
+  return { kind: 'java', binds, path: [], env: { JAVA_HOME: javaHome } };
+}
+
+function rustToolchain(hostPath: string, home: string): ToolchainView | undefined {
+  const cargo = whichOnHost('cargo', hostPath);
+  if (!cargo) return undefined;
+  const rustupHome = process.env.RUSTUP_HOME ?? join(home, '.rustup');
+  const cargoBin = dirname(cargo);
+  if (!isDirectory(join(rustupHome, 'toolchains'))) {
+    const real = realpathOrUndefined(cargo);
+    if (!real || !underUsr(real)) return undefined;
+    return { kind: 'rust', binds: [], path: [], env: { CARGO_HOME: `${sandboxHome}/.cargo` } };
+  }
+  // Only the toolchains and the proxies: CARGO_HOME's credentials and config stay on the host.
+  return {
+    kind: 'rust',
+    binds: [
+      { host: join(rustupHome, 'toolchains'), reason: 'the Rust toolchains rustup installed' },
+      { host: join(rustupHome, 'settings.toml'), reason: "rustup's default toolchain" },
+      { host: cargoBin, reason: "rustup's cargo and rustc proxies" },
+    ].filter((bind) => existsSync(bind.host)),
+    path: [cargoBin],
+    env: { RUSTUP_HOME: rustupHome, CARGO_HOME: `${sandboxHome}/.cargo`, RUSTUP_AUTO_INSTALL: '0' },
+  };
+}
+
+function goToolchain(hostPath: string): ToolchainView | undefined {
+  const found = whichOnHost('go', hostPath);
+  const real = found ? realpathOrUndefined(found) : undefined;
+  if (!real) return undefined;
+  const goRoot = dirname(dirname(real));
+  const binds: ViewBind[] = underUsr(goRoot) ? [] : [{ host: goRoot, reason: 'the Go toolchain' }];
+  return {
+    kind: 'go',
+    binds,
+    path: underUsr(goRoot) ? [] : [dirname(real)],
+    env: {
+      GOROOT: goRoot,
+      GOPATH: `${sandboxHome}/go`,
+      GOCACHE: `${sandboxHome}/.cache/go-build`,
+      GOTOOLCHAIN: 'local',
+    },
+  };
+}
+
+/** Every toolchain kind, in the order their PATH entries come. */
+export const toolchainKinds: readonly ToolchainKind[] = ['node', 'python', 'java', 'rust', 'go', 'c'];
+
+/**
+ * Detects the host's toolchains and builds the view that exposes them. Detection only reads the file
+ * system (PATH lookups, realpath, pyenv's version file): it never runs a program, so nothing a
+ * repository carries (a `.python-version`, a `rust-toolchain.toml`) can steer it.
+ *
+ * @example
+ * const view = detectSandboxView({ toolchains: ['node', 'python'] });
+ * view.toolchains.map((t) => t.kind); // ['node', 'python'] where both are installed
+ */
+export function detectSandboxView(
+  options: {
+    toolchains?: readonly ToolchainKind[];
+    hostPath?: string;
+    home?: string;
+    /** Operator-configured host paths to expose read-only as well. */
+    extraPaths?: readonly string[];
+  } = {},
+): SandboxView {
+  const hostPath = options.hostPath ?? process.env.PATH ?? systemPath;
+  const home = options.home ?? homedir();
+  const wanted = new Set(options.toolchains ?? toolchainKinds);
+  const detectors: Record<ToolchainKind, () => ToolchainView | undefined> = {
+    node: nodeToolchain,
+    python: () => pythonToolchain(hostPath),
+    java: () => javaToolchain(hostPath),
+    rust: () => rustToolchain(hostPath, home),
+    go: () => goToolchain(hostPath),
+    // gcc, make and binutils live in /usr, which every view has.
+    c: () => ({ kind: 'c', binds: [], path: [], env: {} }),
+  };
+  const toolchains = toolchainKinds
+    .filter((kind) => wanted.has(kind))
+    .map((kind) => detectors[kind]())
+    .filter((view): view is ToolchainView => view !== undefined);
+
+  const system = systemDirectories
+    .filter((path) => existsSync(path))
+    .map((path) => {
+      const real = realpathOrUndefined(path);
+      // A merged-/usr link is recreated as a link; a real directory is bound.
+      return real && real !== path && underUsr(real) ? { path, link: real.slice(1) } : { path };
+    });
+  const etc = etcAllowlist.filter((entry) => existsSync(join('/etc', entry)));
+  const path = [...new Set(toolchains.flatMap((t) => t.path))];
+  return {
+    system: [{ path: '/usr' }, ...system],
+    etc,
+    toolchains,
+    extra: (options.extraPaths ?? []).map((host) => ({ host, reason: 'configured by the operator' })),
+    path: [...path, systemPath].join(':'),
+    env: Object.assign({}, ...toolchains.map((t) => t.env)),
+  };
+}
+
+/** The synthetic account files: the sandbox user and root, nothing of the host's accounts. */
+export function syntheticAccounts(
+  uid: number,
+  gid: number,
+): { passwd: string; group: string; hosts: string } {
+  return {
+    passwd: `root:x:0:0:root:/root:/usr/sbin/nologin\nsandbox:x:${uid}:${gid}:Gantry sandbox:${sandboxHome}:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n`,
+    group: `root:x:0:\nsandbox:x:${gid}:\nnogroup:x:65534:\n`,
+    hosts: '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n',
+  };
+}
