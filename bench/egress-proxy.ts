@@ -29,10 +29,10 @@ const get = () => new Promise((resolve, reject) => {
 (async () => { for (let i = 0; i < ${requests}; i++) await get(); })();
 `;
 
-function timed(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
+function timed(argv: readonly string[], env: NodeJS.ProcessEnv, cwd?: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const start = performance.now();
-    const child = spawn(argv[0] as string, argv.slice(1), { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(argv[0] as string, argv.slice(1), { env, cwd, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => {
       stderr += chunk.toString();
@@ -105,4 +105,90 @@ export async function measureEgressProxy(options: {
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
+}
+
+/** A one-dependency npm project with its lockfile: the install the setup phase would run for it. */
+const INSTALL_FIXTURE = {
+  'package.json': JSON.stringify({
+    name: 'bench-setup',
+    version: '1.0.0',
+    dependencies: { 'is-number': '7.0.0' },
+  }),
+  'package-lock.json': JSON.stringify({
+    name: 'bench-setup',
+    version: '1.0.0',
+    lockfileVersion: 3,
+    requires: true,
+    packages: {
+      '': { name: 'bench-setup', version: '1.0.0', dependencies: { 'is-number': '7.0.0' } },
+      'node_modules/is-number': {
+        version: '7.0.0',
+        resolved: 'https://registry.npmjs.org/is-number/-/is-number-7.0.0.tgz',
+        integrity:
+          'sha512-41Cifkg6e8TylSpdtTpeLVMqvSBEVzTttHvERD741+pnZ8ANv0004MRL43QKPDlK9cGvNp6NZWZUBlbGXYxxng==',
+      },
+    },
+  }),
+};
+
+/** Medians of the same `npm ci` in the sandbox through the egress proxy and on the host directly. */
+export interface InstallFigures {
+  proxiedMs: number;
+  directMs: number;
+  addedMs: number;
+  samples: number;
+}
+
+/**
+ * The setup phase's real cost: `npm ci --ignore-scripts` of a one-dependency lockfile, in the real
+ * sandbox reaching the npm registry only through the egress proxy, against the same install run on the
+ * host with direct network, each with an empty npm cache, alternating. Undefined when the registry
+ * cannot be reached from here.
+ *
+ * @example
+ * const install = await measureInstallThroughProxy({ samples: 3 });
+ */
+export async function measureInstallThroughProxy(options: {
+  samples: number;
+}): Promise<InstallFigures | undefined> {
+  const { mkdtemp, rm, writeFile } = await import('node:fs/promises');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { createSandbox } = await import('../src/sandbox/create-sandbox.js');
+  const { defaultRegistryAllowlist, grantEgress } = await import('../src/sandbox/egress/index.js');
+  const sandbox = await createSandbox();
+  const egress = grantEgress(defaultRegistryAllowlist).endpoints;
+  const argv = ['npm', 'ci', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error'];
+  const fresh = async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'gantry-bench-install-'));
+    for (const [name, text] of Object.entries(INSTALL_FIXTURE)) await writeFile(join(dir, name), text);
+    return dir;
+  };
+  const proxied: number[] = [];
+  const direct: number[] = [];
+  for (let i = 0; i <= options.samples; i++) {
+    const inSandbox = await fresh();
+    const onHost = await fresh();
+    try {
+      const started = performance.now();
+      const result = await sandbox.run({ argv, workspace: inSandbox, network: 'setup', egress });
+      const sandboxedMs = performance.now() - started;
+      if (result.exitCode !== 0) return undefined;
+      const hostMs = await timed(
+        [...argv, `--cache=${join(onHost, '.npm-cache')}`],
+        { ...process.env },
+        onHost,
+      );
+      if (i > 0) {
+        proxied.push(sandboxedMs);
+        direct.push(hostMs);
+      }
+    } finally {
+      await rm(inSandbox, { recursive: true, force: true });
+      await rm(onHost, { recursive: true, force: true });
+    }
+  }
+  const proxiedMs = median(proxied);
+  const directMs = median(direct);
+  return { proxiedMs, directMs, addedMs: proxiedMs - directMs, samples: options.samples };
 }

@@ -314,6 +314,24 @@ program
   });
 
 program
+  .command('workspaces')
+  .description("the run workspaces this home holds, each disk's use, and what retention says of it")
+  .option('--prune', 'remove the workspaces retention no longer keeps (their pull request merged or closed)')
+  .option('--json', 'print JSON')
+  .action(async (options: { prune?: boolean; json?: boolean }) => {
+    const report = await withGantry({}, (g) => g.workspaceReport({ prune: options.prune }));
+    if (options.json) return void printJson(report);
+    if (report.length === 0) return void out('no workspaces\n');
+    const mib = (bytes: number | undefined) =>
+      bytes === undefined ? '?' : `${Math.round(bytes / 1024 ** 2)} MiB`;
+    for (const entry of report) {
+      out(
+        `${entry.runId}  ${(entry.state ?? 'unknown').padEnd(20)} ${mib(entry.usedBytes)} of ${mib(entry.limitBytes)} (${entry.mode ?? 'no disk'})  ${entry.removed ? 'removed' : entry.action}: ${plainLine(entry.reason)}\n`,
+      );
+    }
+  });
+
+program
   .command('show')
   .description("a run's timeline and evidence packet")
   .argument('<run>', 'run id')

@@ -3,6 +3,10 @@ import { z } from 'zod';
 export const Ecosystem = z.enum(['npm', 'pnpm', 'yarn', 'pytest', 'go', 'maven', 'gradle', 'make']);
 export type Ecosystem = z.infer<typeof Ecosystem>;
 
+/** A toolchain the sandbox's view can expose; the repository map names the ones a repository needs. */
+export const ToolchainKind = z.enum(['node', 'python', 'java', 'rust', 'go', 'c']);
+export type ToolchainKind = z.infer<typeof ToolchainKind>;
+
 /** A build or test command found in the repository, with the file that declared it. */
 export const RepositoryCommand = z.strictObject({
   ecosystem: Ecosystem,
@@ -51,5 +55,7 @@ export const RepositoryContext = z.strictObject({
   codeOwners: z.array(CodeOwnerRule),
   sensitivePaths: z.array(SensitivePath),
   agentContextFiles: z.array(AgentContextFile),
+  /** The toolchains its languages and commands need; the sandbox shows those and no other. */
+  toolchains: z.array(ToolchainKind).optional(),
 });
 export type RepositoryContext = z.infer<typeof RepositoryContext>;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ToolchainKind } from './context.js';
 import { Plan } from './plan.js';
 import { PolicyDecision } from './policy.js';
 import { EngineeringRequest } from './request.js';
@@ -26,6 +27,7 @@ export const runEventData = {
     commit: z.string().optional(),
     files: z.number().int(),
     testCommand: z.array(z.string()).optional(),
+    toolchains: z.array(ToolchainKind).optional(),
     agentContextFiles: z.array(z.string()),
     sensitivePaths: z.array(z.string()),
   }),

@@ -3,6 +3,7 @@ import { ulid } from 'ulid';
 import type { z } from 'zod';
 import { sha256Hex } from '../adapters/aws/s3-artifact-store.js';
 import { toolActions } from '../domain/actions.js';
+import type { ToolchainKind } from '../domain/context.js';
 import { formatZodIssues, RunHaltedError } from '../domain/errors.js';
 import type { AuthorizationRequest, PolicyDecision } from '../domain/policy.js';
 import type { Actor } from '../domain/run.js';
@@ -25,6 +26,8 @@ export interface GatewaySettings {
   repositoryPrograms: ReadonlySet<string>;
   testCommand: string[] | undefined;
   limits: Partial<SandboxLimits>;
+  /** The toolchains the repository map detected, which every command's sandbox view shows. */
+  toolchains?: readonly ToolchainKind[];
   agent: Actor;
   /** The same call with the same arguments this many times in one phase ends the run as a loop. */
   maxIdenticalCalls: number;
@@ -464,6 +467,7 @@ export class ToolGateway {
       stdin,
       limits: this.settings.limits,
       network: 'none',
+      ...(this.settings.toolchains ? { toolchains: this.settings.toolchains } : {}),
     });
   }
 }

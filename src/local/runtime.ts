@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ulid } from 'ulid';
 import {
@@ -108,6 +108,7 @@ import {
   DiskLimitedSandbox,
   DiskWorkspaceStorage,
   decideWorkspaceRetention,
+  type RetentionDecision,
   WorkspaceDisks,
 } from '../workspaces/index.js';
 import { type LocalEngines, startLocalEngines } from './engines.js';
@@ -650,35 +651,81 @@ export class Gantry {
    * once, a finished one when its pull request is merged or closed (or it never opened one).
    */
   private async releaseWorkspace(outcome: RunOutcome): Promise<void> {
+    const decision = await this.retentionOf(outcome.summary);
+    if (decision.action === 'remove') await this.removeWorkspace(outcome.runId);
+  }
+
+  /** What the retention rules say of a run's workspace now, with its pull request's state from the forge. */
+  private async retentionOf(summary: RunSummary): Promise<RetentionDecision> {
     const journal = await journalFor(this.base as StepDeps, {
-      runId: outcome.runId,
-      traceId: outcome.summary.traceId,
+      runId: summary.runId,
+      traceId: summary.traceId,
     });
-    const opened =
-      journal.find('pr', 'pr.opened') ?? journal.events().find((event) => event.type === 'pr.opened');
+    const opened = journal.events().find((event) => event.type === 'pr.opened');
     const pull =
       opened?.type === 'pr.opened'
-        ? await this.base.forge
-            .getPullRequest(outcome.summary.repository, opened.data.number)
-            .catch(() => undefined)
+        ? await this.base.forge.getPullRequest(summary.repository, opened.data.number).catch(() => undefined)
         : undefined;
+    const pullRequest = !pull
+      ? 'none'
+      : pull.state === 'open'
+        ? 'open'
+        : pull.state === 'merged'
+          ? 'merged'
+          : 'closed';
     const [decision] = decideWorkspaceRetention([
-      {
-        runId: outcome.runId,
-        state: outcome.state,
-        pullRequest: pull
-          ? pull.state === 'open'
-            ? 'open'
-            : pull.state === 'merged'
-              ? 'merged'
-              : 'closed'
-          : 'none',
-      },
+      { runId: summary.runId, state: summary.state, pullRequest },
     ]);
-    if (decision?.action !== 'remove') return;
-    const workspace = join(this.base.settings.workspacesDir, outcome.runId);
+    return decision ?? { runId: summary.runId, action: 'keep', reason: 'no decision' };
+  }
+
+  private async removeWorkspace(runId: string): Promise<void> {
+    const workspace = join(this.base.settings.workspacesDir, runId);
     await this.workspaces.remove(workspace);
     await removeWorkTree(workspace);
+  }
+
+  /**
+   * The run workspaces this home holds, each with its disk's use and what retention says of it; with
+   * `prune`, the ones retention no longer keeps are removed (a pull request closed or merged since).
+   *
+   * @example
+   * const report = await gantry.workspaceReport({ prune: true });
+   */
+  async workspaceReport(options: { prune?: boolean } = {}): Promise<
+    {
+      runId: string;
+      state?: RunState;
+      action: 'keep' | 'remove';
+      reason: string;
+      mode?: string;
+      limitBytes?: number;
+      usedBytes?: number;
+      removed: boolean;
+    }[]
+  > {
+    const report = [];
+    for (const dir of await workspaceDirs(this.base.settings.workspacesDir)) {
+      const runId = basename(dir);
+      const summary = await this.log.getRunSummary(runId);
+      const decision = summary
+        ? await this.retentionOf(summary)
+        : { runId, action: 'remove' as const, reason: 'no run of this home has that id' };
+      const usage = (await this.workspaces.disks.has(dir))
+        ? await this.workspaces.disks.usage(dir).catch(() => undefined)
+        : undefined;
+      const removed = options.prune === true && decision.action === 'remove';
+      if (removed) await this.removeWorkspace(runId);
+      report.push({
+        runId,
+        ...(summary ? { state: summary.state } : {}),
+        action: decision.action,
+        reason: decision.reason,
+        ...(usage ? { mode: usage.mode, limitBytes: usage.limitBytes, usedBytes: usage.usedBytes } : {}),
+        removed,
+      });
+    }
+    return report;
   }
 
   /** Runs one execution of a workflow for a run, every Task calling its step in-process. */

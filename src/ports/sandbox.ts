@@ -1,3 +1,5 @@
+import type { ToolchainKind } from '../domain/context.js';
+
 /** Resource limits for one sandboxed command. */
 export interface SandboxLimits {
   wallTimeMs: number;
@@ -33,6 +35,8 @@ export interface SandboxCommand {
   network?: 'none' | 'setup';
   /** In the setup phase, the registries (`host:port`) the install may reach. Default none. */
   egress?: readonly string[];
+  /** The toolchains the repository map detected; the view shows these and no other. Default all. */
+  toolchains?: readonly ToolchainKind[];
 }
 
 /** One egress decision of the setup phase's proxy: a registry reached, or a destination refused. */

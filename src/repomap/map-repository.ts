@@ -6,6 +6,7 @@ import { countLanguages } from './languages.js';
 import { listRepositoryFiles } from './repository-files.js';
 import { findSensitivePaths, type SensitivePathRule } from './sensitive-paths.js';
 import { linkTestsToSources } from './test-links.js';
+import { toolchainsFor } from './toolchains.js';
 
 export type { SensitivePathRule } from './sensitive-paths.js';
 
@@ -52,13 +53,15 @@ export async function mapRepository(dir: string, options: MapRepositoryOptions):
     findAgentContextFiles(root, files),
   ]);
   const commit = options.commit ?? head;
+  const languages = countLanguages(files);
   // Parsed so that a map that breaks the contract fails here, not in a later step.
   return RepositoryContext.parse({
     repository: options.repository,
     ...(commit ? { commit } : {}),
     files,
-    languages: countLanguages(files),
+    languages,
     commands,
+    toolchains: toolchainsFor(languages, commands),
     testLinks: linkTestsToSources(files),
     codeOwners: codeOwners?.rules ?? [],
     sensitivePaths: findSensitivePaths(files, options.sensitivePathRules ?? []),

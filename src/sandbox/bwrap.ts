@@ -1,5 +1,4 @@
-import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { lchownSync, lstatSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import { SandboxError } from '../domain/errors.js';
@@ -21,7 +20,7 @@ import {
 } from './egress/index.js';
 import { type EnvironmentAllowlist, sandboxEnvironment } from './environment.js';
 import { SandboxUsers } from './sandbox-users.js';
-import { detectSandboxView, type SandboxView, syntheticAccounts, type ToolchainKind } from './view.js';
+import { detectSandboxView, prepareEtc, type SandboxView, sandboxHome, type ToolchainKind } from './view.js';
 
 /** Options for {@link BwrapSandbox}. */
 export interface BwrapSandboxOptions extends ConfinementOptions {
@@ -67,6 +66,9 @@ export class BwrapSandbox implements Sandbox {
   private readonly runtimeDir: string;
   private readonly tmpBytes: number;
   private readonly users: SandboxUsers | undefined;
+  private readonly etcDirs = new Map<number, string>();
+  private readonly views = new Map<string, SandboxView>();
+  private readonly extraPaths: readonly string[];
 
   constructor(options: BwrapSandboxOptions = {}) {
     this.bwrapPath = options.bwrapPath ?? '/usr/bin/bwrap';
@@ -74,7 +76,8 @@ export class BwrapSandbox implements Sandbox {
     const root = process.getuid?.() === 0;
     this.confinement = detectConfinement({ ...options, unprivilegedCommands: root || undefined });
     this.allowlist = options.environmentAllowlist;
-    this.view = detectSandboxView({ toolchains: options.toolchains, extraPaths: options.extraPaths });
+    this.extraPaths = options.extraPaths ?? [];
+    this.view = detectSandboxView({ toolchains: options.toolchains, extraPaths: this.extraPaths });
     this.runtimeDir =
       options.runtimeDir ??
       (root ? '/run/gantry-sandbox' : join(tmpdir(), `gantry-sandbox-${process.getuid?.()}`));
@@ -94,6 +97,7 @@ export class BwrapSandbox implements Sandbox {
 
   async run(command: SandboxCommand): Promise<SandboxResult> {
     const { hostWorkspace, sandboxCwd } = await resolveWorkspace(command, this.workspaceMount);
+    const view = this.viewFor(command);
     const lease = this.users?.acquire(statSync(hostWorkspace).uid);
     // The setup phase gets no network either: only an allowlisting proxy on the host, through a socket.
     const egress: SandboxEgress[] = [];
@@ -113,11 +117,11 @@ export class BwrapSandbox implements Sandbox {
           })
         : undefined;
     try {
-      if (lease) await handOverWorkspace(hostWorkspace, lease.uid, lease.gid);
+      if (lease) handOverWorkspace(hostWorkspace, lease.uid, lease.gid);
       const uid = lease?.uid ?? process.getuid?.() ?? 65534;
       const gid = lease?.gid ?? process.getgid?.() ?? 65534;
-      const accounts = this.accountFiles(uid, gid);
-      const env = sandboxEnvironment(command.env, process.env, this.allowlist, this.view);
+      const etc = this.etcFor(uid, gid);
+      const env = sandboxEnvironment(command.env, process.env, this.allowlist, view);
       const dropPrivileges = lease
         ? [
             this.setprivPath,
@@ -132,16 +136,7 @@ export class BwrapSandbox implements Sandbox {
         : [];
       const argv = [
         this.bwrapPath,
-        ...viewArguments(this.view),
-        '--ro-bind',
-        accounts.passwd,
-        '/etc/passwd',
-        '--ro-bind',
-        accounts.group,
-        '/etc/group',
-        '--ro-bind',
-        accounts.hosts,
-        '/etc/hosts',
+        ...viewArguments(view, etc),
         '--dev',
         '/dev',
         '--proc',
@@ -152,9 +147,16 @@ export class BwrapSandbox implements Sandbox {
         String(this.tmpBytes),
         '--tmpfs',
         '/tmp',
+        // Sticky and world-writable like /tmp: only the command's own uid lives in this sandbox.
+        '--perms',
+        '1777',
+        '--dir',
+        sandboxHome,
         '--bind',
         hostWorkspace,
         this.workspaceMount,
+        '--chdir',
+        sandboxCwd,
         ...(proxy
           ? [
               '--ro-bind',
@@ -172,7 +174,20 @@ export class BwrapSandbox implements Sandbox {
         '--unshare-uts',
         '--cap-drop',
         'ALL',
-        ...(lease ? ['--cap-add', 'CAP_SETUID', '--cap-add', 'CAP_SETGID', '--cap-add', 'CAP_SETPCAP'] : []),
+        // Only what setpriv needs to become the uid (and bubblewrap to enter the uid's working directory);
+        // the uid change and setpriv clear all of them before the command runs.
+        ...(lease
+          ? [
+              '--cap-add',
+              'CAP_SETUID',
+              '--cap-add',
+              'CAP_SETGID',
+              '--cap-add',
+              'CAP_SETPCAP',
+              '--cap-add',
+              'CAP_DAC_READ_SEARCH',
+            ]
+          : []),
         '--die-with-parent',
         '--new-session',
         '--info-fd',
@@ -181,13 +196,6 @@ export class BwrapSandbox implements Sandbox {
         ...Object.entries(env).flatMap(([name, value]) => ['--setenv', name, value]),
         '--',
         ...dropPrivileges,
-        // As the command's own uid: enter the working directory (root without capabilities may not),
-        // create the home so that uid owns it, then run the command.
-        '/bin/sh',
-        '-c',
-        'cd -- "$1" || exit 125; shift; mkdir -p -- "$HOME" 2>/dev/null; exec "$@"',
-        'sandbox',
-        sandboxCwd,
         ...(proxy ? wrapCommandForEgress(command.argv, { nodePath: process.execPath }).argv : command.argv),
       ];
       const result = await runConfined({ argv, env, isolator: 'bubblewrap' }, command, this.confinement);
@@ -198,26 +206,39 @@ export class BwrapSandbox implements Sandbox {
     }
   }
 
-  /** The synthetic passwd, group and hosts for a uid, written once per uid beside the leases. */
-  private accountFiles(uid: number, gid: number): { passwd: string; group: string; hosts: string } {
-    const dir = join(this.runtimeDir, `etc-${uid}`);
-    const files = { passwd: join(dir, 'passwd'), group: join(dir, 'group'), hosts: join(dir, 'hosts') };
-    if (!existsSync(files.hosts)) {
-      mkdirSync(dir, { recursive: true, mode: 0o755 });
-      chmodSync(dir, 0o755);
-      const content = syntheticAccounts(uid, gid);
-      for (const name of ['passwd', 'group', 'hosts'] as const) {
-        // Written aside and renamed: a concurrent command never binds a half-written file.
-        writeFileSync(`${files[name]}.${process.pid}`, content[name], { mode: 0o644 });
-        renameSync(`${files[name]}.${process.pid}`, files[name]);
-      }
+  /**
+   * The view a command gets: the toolchains the repository map detected (or, without a map, the
+   * adapter's), and always Node.js in the setup phase, whose egress forwarder runs on it.
+   */
+  private viewFor(command: SandboxCommand): SandboxView {
+    if (!command.toolchains) return this.view;
+    const wanted = new Set(command.toolchains);
+    if (command.network === 'setup') wanted.add('node');
+    const key = [...wanted].sort().join(',');
+    let view = this.views.get(key);
+    if (!view) {
+      view = detectSandboxView({ toolchains: [...wanted], extraPaths: this.extraPaths });
+      this.views.set(key, view);
     }
-    return files;
+    return view;
+  }
+
+  /**
+   * The sandbox's /etc for a uid: the allowlisted entries copied (links kept as links) with the synthetic
+   * accounts, built once per uid and content beside the leases, bound as one read-only mount.
+   */
+  private etcFor(uid: number, gid: number): string {
+    let dir = this.etcDirs.get(uid);
+    if (!dir) {
+      dir = prepareEtc(this.runtimeDir, this.view, uid, gid);
+      this.etcDirs.set(uid, dir);
+    }
+    return dir;
   }
 }
 
 /** The bubblewrap arguments that build a view: every path read-only, parents world-traversable. */
-export function viewArguments(view: SandboxView): string[] {
+export function viewArguments(view: SandboxView, etcDir?: string): string[] {
   const args: string[] = [];
   const made = new Set<string>(['/']);
   const bound: string[] = [];
@@ -231,13 +252,13 @@ export function viewArguments(view: SandboxView): string[] {
       made.add(dir);
     }
   };
-  const bind = (path: string) => {
+  const bind = (path: string, at = path) => {
     // A path inside one already bound is visible through it (and its parents could not be made there).
-    if (visible(path)) return;
-    parents(path);
-    args.push('--ro-bind', path, path);
-    made.add(path);
-    bound.push(path);
+    if (visible(at)) return;
+    parents(at);
+    args.push('--ro-bind', path, at);
+    made.add(at);
+    bound.push(at);
   };
   for (const entry of view.system) {
     if (entry.link) {
@@ -245,9 +266,7 @@ export function viewArguments(view: SandboxView): string[] {
       made.add(entry.path);
     } else bind(entry.path);
   }
-  args.push('--perms', '0755', '--dir', '/etc');
-  made.add('/etc');
-  for (const entry of view.etc) bind(posix.join('/etc', entry));
+  bind(etcDir === undefined ? '/etc' : etcDir, '/etc');
   for (const extra of [...view.toolchains.flatMap((toolchain) => toolchain.binds), ...view.extra])
     bind(extra.host);
   return args;
@@ -255,25 +274,24 @@ export function viewArguments(view: SandboxView): string[] {
 
 /**
  * Gives the workspace to the sandbox uid: everything in it, symbolic links themselves and never their
- * targets (`chown -h`, no traversal), so host-side writes (a checkout, a reset) stay writable to the
- * command and a link planted to a host file changes nothing outside.
+ * targets (lchown, no traversal of links), so host-side writes (a checkout, a reset) stay writable to
+ * the command and a link planted to a host file changes nothing outside. Only entries another uid owns
+ * are changed, so a workspace already handed over costs one walk.
  */
-async function handOverWorkspace(workspace: string, uid: number, gid: number): Promise<void> {
-  const result = await new Promise<{ code: number | null; stderr: string }>((done) => {
-    const child = spawn('/bin/chown', ['-R', '-h', '-P', `${uid}:${gid}`, '--', workspace], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString('utf8');
-    });
-    child.on('error', (error) => done({ code: null, stderr: error.message }));
-    child.on('close', (code) => done({ code, stderr }));
-  });
-  if (result.code !== 0) {
+function handOverWorkspace(workspace: string, uid: number, gid: number): void {
+  const visit = (path: string) => {
+    const stats = lstatSync(path);
+    if (stats.uid !== uid || stats.gid !== gid) lchownSync(path, uid, gid);
+    if (!stats.isDirectory()) return;
+    for (const name of readdirSync(path)) visit(join(path, name));
+  };
+  try {
+    visit(workspace);
+  } catch (cause) {
     throw new SandboxError(`Could not give the workspace ${workspace} to the sandbox uid ${uid}.`, {
       input: workspace,
-      hint: `Check that Gantry runs as root and the workspace is on a local file system (chown said: ${result.stderr.trim() || 'nothing'}).`,
+      hint: 'Check that Gantry runs as root and the workspace is on a local file system.',
+      cause,
     });
   }
 }

@@ -224,6 +224,18 @@ describe('the sandbox view', () => {
     },
   );
 
+  it.runIf(has('cargo'))('shows only the toolchains the repository map detected', async () => {
+    // Act
+    const probe = 'command -v cargo >/dev/null && echo rust; command -v python3 >/dev/null && echo python; true';
+    const pythonOnly = await sandbox().run({ argv: ['sh', '-c', probe], workspace, toolchains: ['python'] });
+    const rust = await sandbox().run({ argv: ['sh', '-c', probe], workspace, toolchains: ['rust'] });
+
+    // Assess
+    expect(pythonOnly.stdout.split('\n')).not.toContain('rust');
+    expect(pythonOnly.stdout).toContain('python');
+    expect(rust.stdout.split('\n')).toContain('rust');
+  });
+
   it('lists only allowlisted /etc entries and creates world-traversable parents', () => {
     // Act
     const view = detectSandboxView();

@@ -1,6 +1,19 @@
-import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import {
+  cpSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readFileSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, dirname, join, posix } from 'node:path';
+import type { ToolchainKind } from '../domain/context.js';
 
 /**
  * What a sandboxed command sees of the host: an explicit list of read-only paths, never the
@@ -8,8 +21,7 @@ import { delimiter, dirname, join, posix } from 'node:path';
  * workspaces, /var, /run, the host's /proc and /sys) is simply absent.
  */
 
-/** A toolchain the view can expose; the repository map names the ones a repository needs. */
-export type ToolchainKind = 'node' | 'python' | 'java' | 'rust' | 'go' | 'c';
+export type { ToolchainKind };
 
 /** A host path bound read-only into the sandbox at the same path. */
 export interface ViewBind {
@@ -278,4 +290,43 @@ export function syntheticAccounts(
     group: `root:x:0:\nsandbox:x:${gid}:\nnogroup:x:65534:\n`,
     hosts: '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n',
   };
+}
+
+/**
+ * Builds the sandbox's /etc for a uid under `runtimeDir`: the view's allowlisted entries copied (symbolic
+ * links kept as links) plus the synthetic accounts, bound as one read-only mount instead of one per
+ * entry. The directory is named by a digest of what went into it, so a changed host /etc gets a new one,
+ * and it is built aside and renamed, so concurrent processes never see half of it.
+ *
+ * @example
+ * const etc = prepareEtc('/run/gantry-sandbox', detectSandboxView(), 61000, 61000);
+ */
+export function prepareEtc(runtimeDir: string, view: SandboxView, uid: number, gid: number): string {
+  const accounts = syntheticAccounts(uid, gid);
+  const digest = createHash('sha256');
+  digest.update(JSON.stringify(accounts));
+  for (const entry of view.etc) {
+    const stats = lstatSync(join('/etc', entry));
+    digest.update(`${entry}:${stats.mtimeMs}:${stats.size}\n`);
+  }
+  const target = join(runtimeDir, `etc-${uid}-${digest.digest('hex').slice(0, 16)}`);
+  if (existsSync(target)) return target;
+  mkdirSync(runtimeDir, { recursive: true, mode: 0o755 });
+  const staging = `${target}.${process.pid}.${Date.now()}`;
+  mkdirSync(staging, { mode: 0o755 });
+  for (const entry of view.etc) {
+    const destination = join(staging, entry);
+    mkdirSync(dirname(destination), { recursive: true, mode: 0o755 });
+    cpSync(join('/etc', entry), destination, { recursive: true, verbatimSymlinks: true });
+  }
+  for (const name of ['passwd', 'group', 'hosts'] as const) {
+    writeFileSync(join(staging, name), accounts[name], { mode: 0o644 });
+  }
+  try {
+    renameSync(staging, target);
+  } catch {
+    // Another process built the same directory first; its copy is as good as ours.
+    rmSync(staging, { recursive: true, force: true });
+  }
+  return target;
 }

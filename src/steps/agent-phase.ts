@@ -46,6 +46,7 @@ export async function runWorkspacePhase(
     repositoryPrograms: new Set(context.commands.map((c) => c.argv[0] as string)),
     testCommand: repo.testCommand ?? undefined,
     limits: deps.settings.sandboxLimits,
+    ...(context.toolchains ? { toolchains: context.toolchains } : {}),
     agent: agentActor(deps),
     maxIdenticalCalls: deps.settings.maxIdenticalToolCalls,
     policy: deps.policy,

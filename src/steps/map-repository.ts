@@ -1,6 +1,6 @@
 import { rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { RepositoryCommand } from '../domain/context.js';
+import type { RepositoryContext } from '../domain/context.js';
 import { GantryError } from '../domain/errors.js';
 import type { RunJournal } from '../evidence/run-journal.js';
 import { branchNameFor } from '../forge/branch-name.js';
@@ -48,13 +48,14 @@ export async function mapRepository(deps: StepDeps, input: { run: RunRef }): Pro
       ...f,
       excerpt: deps.redactor.redact(f.excerpt).text,
     }));
-    await runSetupPhase(deps, journal, workspace, map.commands, map.files);
+    await runSetupPhase(deps, journal, workspace, map);
     const testCommand = map.commands.find((c) => c.kind === 'test')?.argv;
     return {
       artifact: await deps.artifacts.put(JSON.stringify(map), 'application/json'),
       commit,
       files: map.files.length,
       testCommand,
+      ...(map.toolchains ? { toolchains: map.toolchains } : {}),
       agentContextFiles: map.agentContextFiles.map((f) => f.path),
       sensitivePaths: map.sensitivePaths.map((p) => p.path),
     };
@@ -67,6 +68,7 @@ export async function mapRepository(deps: StepDeps, input: { run: RunRef }): Pro
     branch,
     context: context.artifact,
     testCommand: context.testCommand ?? null,
+    ...(context.toolchains ? { toolchains: context.toolchains } : {}),
   };
 }
 
@@ -90,12 +92,11 @@ async function runSetupPhase(
   deps: StepDeps,
   journal: RunJournal,
   workspace: string,
-  commands: RepositoryCommand[],
-  files: string[],
+  map: Pick<RepositoryContext, 'commands' | 'files' | 'toolchains'>,
 ): Promise<void> {
-  if (!files.some((f) => lockfiles.has(f))) return;
+  if (!map.files.some((f) => lockfiles.has(f))) return;
   const contract = deps.capabilities.get(requestOf(journal).capability);
-  const installs = commands.filter((c) => c.kind === 'install' && c.needsNetwork);
+  const installs = map.commands.filter((c) => c.kind === 'install' && c.needsNetwork);
   for (const [index, command] of installs.entries()) {
     const argv = installArgv(command, contract);
     const installed = await journal.once(
@@ -108,6 +109,7 @@ async function runSetupPhase(
           workspace,
           network: 'setup',
           egress: deps.settings.egressEndpoints ?? [],
+          ...(map.toolchains ? { toolchains: map.toolchains } : {}),
           limits: deps.settings.sandboxLimits,
         });
         return {

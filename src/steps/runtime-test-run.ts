@@ -1,3 +1,4 @@
+import type { ToolchainKind } from '../domain/context.js';
 import { RunHaltedError } from '../domain/errors.js';
 import type { RunEventDataOf } from '../domain/events.js';
 import type { RunJournal } from '../evidence/run-journal.js';
@@ -12,7 +13,14 @@ import type { StepDeps } from './step-deps.js';
 export async function runtimeTestRun(
   deps: StepDeps,
   journal: RunJournal,
-  options: { key: string; purpose: 'reproduce' | 'verify'; argv: string[]; workspace: string; step: string },
+  options: {
+    key: string;
+    purpose: 'reproduce' | 'verify';
+    argv: string[];
+    workspace: string;
+    step: string;
+    toolchains?: readonly ToolchainKind[];
+  },
 ): Promise<RunEventDataOf<'test.run'>> {
   let limitHit: string | null = null;
   const test = await journal.once(options.key, 'test.run', stepActor(options.step), async () => {
@@ -20,6 +28,7 @@ export async function runtimeTestRun(
       argv: options.argv,
       workspace: options.workspace,
       limits: deps.settings.sandboxLimits,
+      ...(options.toolchains ? { toolchains: options.toolchains } : {}),
     });
     limitHit = result.limitHit;
     const output = await deps.artifacts.put(deps.redactor.redact(describeResult(result)).text);

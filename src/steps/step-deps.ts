@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { ApproverMatrix } from '../approvals/approval-matrix.js';
 import type { ServiceSpec } from '../deploy/service-spec.js';
+import { ToolchainKind } from '../domain/context.js';
 import type { RunEvent } from '../domain/events.js';
 import type { MergeQueue } from '../forge/merge-queue.js';
 import type { SecretRedactor } from '../gateway/redact.js';
@@ -86,6 +87,8 @@ export const RepoState = z.object({
   branch: z.string(),
   context: z.string(),
   testCommand: z.array(z.string()).nullable(),
+  /** The toolchains the map detected: every sandboxed command of the run sees only these. */
+  toolchains: z.array(ToolchainKind).optional(),
 });
 export type RepoState = z.infer<typeof RepoState>;
 

@@ -93,7 +93,7 @@ describe('WorkspaceDisks in measured mode', () => {
     expect(error.message).toBe(
       `cannot give workspace run-3 a 32.0 MiB disk: 2 workspaces already reserve 64.0 MiB of the 64.0 MiB disk budget of ${disks.disksDir.replace(/\/workspace-disks$/, '')}, leaving 0 B`,
     );
-    expect(error.hint).toContain('gantry workspaces prune');
+    expect(error.hint).toContain('gantry workspaces --prune');
     expect(error.hint).toContain('homeBudgetBytes');
     expect(error.holders.map((h) => h.workspace).sort()).toEqual([workspace('run-1'), workspace('run-2')]);
     expect(await present(workspace('run-3'))).toBe(false);

@@ -452,7 +452,7 @@ export class WorkspaceDisks {
         budgetBytes,
         holders,
         hint:
-          'remove the workspaces of finished runs with `gantry workspaces prune`, or raise homeBudgetBytes ' +
+          'remove the workspaces of finished runs with `gantry workspaces --prune`, or raise homeBudgetBytes ' +
           `(now ${budgetBytes}) in the workspace disk settings`,
       },
     );
