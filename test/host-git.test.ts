@@ -113,7 +113,13 @@ describe('host-side git over a workspace the sandbox wrote', () => {
 
     // Act: every operation the runtime performs on a workspace.
     await git.createBranch('gantry/run-fix');
-    const commit = await git.commitAll('Fix the answer');
+    const commit = await git.commitPaths('Fix the answer', [
+      '.gitattributes',
+      'app.js',
+      'included.cfg',
+      'nested/file.txt',
+      'sub/file.txt',
+    ]);
     const changes = await git.changes(base);
     await git.numstat(base);
     const diff = await git.diff(base);
@@ -140,6 +146,34 @@ describe('host-side git over a workspace the sandbox wrote', () => {
     // Planted .git entries are never committed, and no nested repository becomes a gitlink.
     expect(tree).not.toContain('160000');
     expect(tree).not.toMatch(/\t(?:.*\/)?\.git(?:\/|$)/m);
+  });
+
+  it('commits only the paths the recorded edits wrote, never what a build or test run left', async () => {
+    // Prepare: a build in the sandbox leaves a compiled binary and outputs beside the real edit.
+    const git = new WorkspaceGit(workspace, join(root, 'workspaces'));
+    await git.createBranch('gantry/run-build-outputs');
+    const build = await new BwrapSandbox().run({
+      argv: [
+        'sh',
+        '-c',
+        "mkdir -p dist && echo built > dist/app.js && printf '\\177ELF' > a.out && echo 'export const answer = 43;' > app.js",
+      ],
+      workspace,
+    });
+    expect(build.exitCode).toBe(0);
+
+    // Act
+    const commit = await git.commitPaths('Change the answer', ['app.js']);
+
+    // Assess
+    const files = execFileSync(
+      'git',
+      ['--git-dir', gitDirOf(workspace), 'show', '--name-only', '--format=', commit],
+      {
+        encoding: 'utf8',
+      },
+    );
+    expect(files.trim().split('\n')).toEqual(['app.js']);
   });
 
   it('never falls through to an enclosing repository when the git directory is missing', async () => {

@@ -28,6 +28,11 @@ export const runEventData = {
     files: z.number().int(),
     testCommand: z.array(z.string()).optional(),
     toolchains: z.array(ToolchainKind).optional(),
+    /** What the setup phase leaves every later command: a virtualenv, offline switches. */
+    virtualenv: z.string().optional(),
+    profileEnv: z.record(z.string(), z.string()).optional(),
+    /** Installs the map found that the setup phase did not run, and why. */
+    setupSkipped: z.array(z.strictObject({ ecosystem: z.string(), argv: z.array(z.string()), reason: z.string() })).optional(),
     agentContextFiles: z.array(z.string()),
     sensitivePaths: z.array(z.string()),
   }),

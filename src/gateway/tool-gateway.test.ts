@@ -13,6 +13,7 @@ import type { Actor } from '../domain/run.js';
 import { RunJournal } from '../evidence/run-journal.js';
 import { type LocalEngines, startLocalEngines } from '../local/engines.js';
 import { CedarPolicyEngine } from '../policy/cedar-engine.js';
+import { generatedPathRule } from '../policy/generated-paths.js';
 import type { Sandbox } from '../ports/sandbox.js';
 import { createSandbox } from '../sandbox/create-sandbox.js';
 import { SecretRedactor } from './redact.js';
@@ -97,6 +98,7 @@ describe('ToolGateway on the local engines and a real sandbox', () => {
         }),
       },
       mayEdit: (path) => !path.startsWith('vendor/'),
+      generated: generatedPathRule(undefined, 'Fix the invoice total'),
       beforeCall: async () => {},
     });
     return { journal, gateway };
@@ -322,6 +324,25 @@ describe('ToolGateway on the local engines and a real sandbox', () => {
     expect(advisory.output).toMatch(/no policy permits edit_files/);
     await expect(readFile(join(workspace, '.github/workflows/ci.yml'), 'utf8')).rejects.toThrow();
   });
+  it('refuses an edit of a generated file (a build output), naming the rule, and writes nothing', async () => {
+    // Prepare
+    const { journal, gateway } = await open(`run-generated-${++runCounter}`);
+
+    // Act
+    const result = await gateway.call(
+      { id: 'g1', name: 'edit_file', input: { path: 'dist/invoice.js', replace: 'export {};' } },
+      'patch-1:t1',
+    );
+
+    // Assess
+    expect(result.ok).toBe(false);
+    const denied = journal.events().find((e) => e.type === 'tool.denied');
+    expect(denied?.type === 'tool.denied' && denied.data.decision.determiningPolicies).toEqual([
+      'edit.generated-path',
+    ]);
+    await expect(readFile(join(workspace, 'dist/invoice.js'), 'utf8')).rejects.toThrow();
+  });
+
   it('stores redacted snapshots of an edited file that holds a secret, while the file itself keeps it', async () => {
     // Prepare: a configuration file carrying the configured secret
     const runId = newRun();

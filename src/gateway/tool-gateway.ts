@@ -3,7 +3,6 @@ import { ulid } from 'ulid';
 import type { z } from 'zod';
 import { sha256Hex } from '../adapters/aws/s3-artifact-store.js';
 import { toolActions } from '../domain/actions.js';
-import type { ToolchainKind } from '../domain/context.js';
 import { formatZodIssues, RunHaltedError } from '../domain/errors.js';
 import type { AuthorizationRequest, PolicyDecision } from '../domain/policy.js';
 import type { Actor } from '../domain/run.js';
@@ -11,7 +10,7 @@ import { type ToolCall, type ToolName, type ToolResult, toolInputSchemas } from 
 import type { RunJournal } from '../evidence/run-journal.js';
 import type { ArtifactStore } from '../ports/artifacts.js';
 import type { PolicyEngine } from '../ports/policy.js';
-import type { Sandbox, SandboxLimits, SandboxResult } from '../ports/sandbox.js';
+import type { Sandbox, SandboxCommand, SandboxLimits, SandboxResult } from '../ports/sandbox.js';
 import { checkCommandInWorkspace } from './command-expansion.js';
 import { redactDeep, type SecretRedactor } from './redact.js';
 import { applyEdit, editedText } from './workspace-edit.js';
@@ -26,8 +25,8 @@ export interface GatewaySettings {
   repositoryPrograms: ReadonlySet<string>;
   testCommand: string[] | undefined;
   limits: Partial<SandboxLimits>;
-  /** The toolchains the repository map detected, which every command's sandbox view shows. */
-  toolchains?: readonly ToolchainKind[];
+  /** What every command's sandbox gets: the map's toolchains, the setup phase's virtualenv and variables. */
+  profile?: Pick<SandboxCommand, 'toolchains' | 'virtualenv' | 'env'>;
   agent: Actor;
   /** The same call with the same arguments this many times in one phase ends the run as a loop. */
   maxIdenticalCalls: number;
@@ -41,6 +40,8 @@ export interface GatewaySettings {
   };
   /** The capability contract's editable paths, when it narrows them. */
   mayEdit: (path: string) => boolean;
+  /** Why a path is generated (a build output, ignored), so no edit may write it; undefined for a source. */
+  generated?: (path: string) => string | undefined;
   /** Runs before every call that is not a replay: the budget guard. */
   beforeCall: () => Promise<void>;
 }
@@ -281,6 +282,9 @@ export class ToolGateway {
         paths[0].relative,
       );
     }
+    const generated =
+      tool === 'edit_file' && paths[0] ? this.settings.generated?.(paths[0].relative) : undefined;
+    if (generated && paths[0]) return deny('edit.generated-path', generated, paths[0].relative);
     const testArgv =
       tool === 'run_tests' ? ((input as Inputs['run_tests']).argv ?? this.settings.testCommand) : undefined;
     const cedar = this.settings.policy.decide({
@@ -467,7 +471,7 @@ export class ToolGateway {
       stdin,
       limits: this.settings.limits,
       network: 'none',
-      ...(this.settings.toolchains ? { toolchains: this.settings.toolchains } : {}),
+      ...this.settings.profile,
     });
   }
 }

@@ -37,6 +37,8 @@ export interface SandboxCommand {
   egress?: readonly string[];
   /** The toolchains the repository map detected; the view shows these and no other. Default all. */
   toolchains?: readonly ToolchainKind[];
+  /** A virtualenv inside the workspace (relative): first on PATH, and VIRTUAL_ENV, for the command. */
+  virtualenv?: string;
 }
 
 /** One egress decision of the setup phase's proxy: a registry reached, or a destination refused. */

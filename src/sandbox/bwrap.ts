@@ -121,7 +121,15 @@ export class BwrapSandbox implements Sandbox {
       const uid = lease?.uid ?? process.getuid?.() ?? 65534;
       const gid = lease?.gid ?? process.getgid?.() ?? 65534;
       const etc = this.etcFor(uid, gid);
-      const env = sandboxEnvironment(command.env, process.env, this.allowlist, view);
+      const env = sandboxEnvironment(
+        command.env,
+        process.env,
+        this.allowlist,
+        view,
+        command.virtualenv
+          ? posix.join(this.workspaceMount, workspaceRelative(command.virtualenv))
+          : undefined,
+      );
       const dropPrivileges = lease
         ? [
             this.setprivPath,
@@ -294,4 +302,16 @@ function handOverWorkspace(workspace: string, uid: number, gid: number): void {
       cause,
     });
   }
+}
+
+/** A path inside the workspace, as given relative to it; anything else is refused. */
+function workspaceRelative(path: string): string {
+  const normal = posix.normalize(path);
+  if (posix.isAbsolute(normal) || normal === '..' || normal.startsWith('../')) {
+    throw new SandboxError(`The virtualenv "${path}" is not inside the workspace.`, {
+      input: path,
+      hint: 'Give the virtualenv as a path relative to the workspace, such as .venv.',
+    });
+  }
+  return normal;
 }

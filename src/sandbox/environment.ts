@@ -34,6 +34,9 @@ export const defaultEnvironmentAllowlist: EnvironmentAllowlist = {
     'PYTHONUNBUFFERED',
     'PYTHONHASHSEED',
     'GOFLAGS',
+    'GOPROXY',
+    'GOSUMDB',
+    'CARGO_NET_OFFLINE',
     'GIT_AUTHOR_NAME',
     'GIT_AUTHOR_EMAIL',
     'GIT_COMMITTER_NAME',
@@ -78,6 +81,8 @@ export function sandboxEnvironment(
   host: Readonly<Record<string, string | undefined>> = process.env,
   allowlist: EnvironmentAllowlist = defaultEnvironmentAllowlist,
   view?: ViewEnvironment,
+  /** A virtualenv as the command sees it (absolute): first on PATH, and VIRTUAL_ENV. */
+  virtualenv?: string,
 ): Record<string, string> {
   const environment: Record<string, string> = { PATH: fallbackPath };
   for (const name of hostBasics) {
@@ -90,6 +95,10 @@ export function sandboxEnvironment(
   Object.assign(environment, { HOME: sandboxHome, TERM: 'dumb', CI: 'true' });
   for (const [name, value] of Object.entries(requested)) {
     if (isAllowedEnvironmentName(name, allowlist) && !value.includes('\0')) environment[name] = value;
+  }
+  if (virtualenv) {
+    environment.PATH = `${virtualenv}/bin:${environment.PATH}`;
+    environment.VIRTUAL_ENV = virtualenv;
   }
   return environment;
 }

@@ -226,7 +226,8 @@ describe('the sandbox view', () => {
 
   it.runIf(has('cargo'))('shows only the toolchains the repository map detected', async () => {
     // Act
-    const probe = 'command -v cargo >/dev/null && echo rust; command -v python3 >/dev/null && echo python; true';
+    const probe =
+      'command -v cargo >/dev/null && echo rust; command -v python3 >/dev/null && echo python; true';
     const pythonOnly = await sandbox().run({ argv: ['sh', '-c', probe], workspace, toolchains: ['python'] });
     const rust = await sandbox().run({ argv: ['sh', '-c', probe], workspace, toolchains: ['rust'] });
 

@@ -8,10 +8,11 @@ import type { RunJournal } from '../evidence/run-journal.js';
 import { ToolGateway } from '../gateway/tool-gateway.js';
 import { applyEdit } from '../gateway/workspace-edit.js';
 import { contractAllowsEdit } from '../policy/capabilities.js';
+import { generatedPathRule } from '../policy/generated-paths.js';
 import { authorizationFrame } from './policy-context.js';
 import { agentActor, requestOf } from './run-context.js';
 import { assertRunMayContinue } from './run-guard.js';
-import type { RepoState, StepDeps } from './step-deps.js';
+import { profileCommand, type RepoState, type StepDeps } from './step-deps.js';
 import { WorkspaceGit } from './workspace-git.js';
 
 /**
@@ -46,12 +47,16 @@ export async function runWorkspacePhase(
     repositoryPrograms: new Set(context.commands.map((c) => c.argv[0] as string)),
     testCommand: repo.testCommand ?? undefined,
     limits: deps.settings.sandboxLimits,
-    ...(context.toolchains ? { toolchains: context.toolchains } : {}),
+    profile: profileCommand(repo.profile),
     agent: agentActor(deps),
     maxIdenticalCalls: deps.settings.maxIdenticalToolCalls,
     policy: deps.policy,
     frame: authorizationFrame(deps, journal),
     mayEdit: (path) => contractAllowsEdit(deps.capabilities.get(requestOf(journal).capability), path),
+    generated: generatedPathRule(
+      await git.show(options.baseCommit, '.gitignore'),
+      requestText(requestOf(journal)),
+    ),
     beforeCall: () => assertRunMayContinue(deps, journal, { killSwitch: false }),
   });
   const result = await runAgentPhase(
@@ -66,7 +71,13 @@ export async function runWorkspacePhase(
     },
     { phase: options.phase, goal: options.goal, transcript, maxTurns: deps.settings.maxTurnsPerPhase },
   );
-  const workspaceCommit = await git.commitAll(options.commitMessage);
+  // The pull request holds the change and nothing else: only what the phase's recorded edits wrote is
+  // committed, never what a build or a test run left in the work tree.
+  const edited = journal
+    .events()
+    .filter((e) => e.type === 'file.changed' && e.key.startsWith(`${options.phase}:`))
+    .map((e) => (e.type === 'file.changed' ? e.data.path : ''));
+  const workspaceCommit = await git.commitPaths(options.commitMessage, [...new Set(edited)]);
   const transcriptHash = await deps.artifacts.put(JSON.stringify(result.transcript), 'application/json');
   return { ...result, workspaceCommit, transcriptHash };
 }
@@ -116,4 +127,9 @@ async function replayRecordedEdits(
     if (!outcome.ok)
       throw new Error(`could not replay the recorded edit of ${edit.data.path}: ${outcome.output}`);
   }
+}
+
+/** The request's own words, where a path it names counts as asked for. */
+function requestText(request: { title: string; description: string; acceptanceCriteria: string[] }): string {
+  return [request.title, request.description, ...request.acceptanceCriteria].join('\n');
 }

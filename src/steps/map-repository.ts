@@ -1,17 +1,22 @@
 import { rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { RepositoryContext } from '../domain/context.js';
 import { GantryError } from '../domain/errors.js';
 import type { RunJournal } from '../evidence/run-journal.js';
 import { branchNameFor } from '../forge/branch-name.js';
 import { gitDirOf } from '../forge/git-command.js';
 import { describeResult } from '../gateway/tool-gateway.js';
 import { sensitivePathRulesFrom } from '../policy/risk-rules.js';
-import { installArgv } from '../repomap/commands.js';
 import { mapRepository as buildMap } from '../repomap/map-repository.js';
 import { authorizeLifecycle } from './policy-context.js';
 import { journalFor, requestOf, stepActor } from './run-context.js';
-import type { RepoState, RunRef, StepDeps } from './step-deps.js';
+import { planSetup, type SetupPlan } from './setup-plan.js';
+import {
+  profileCommand,
+  type RepoState,
+  type RunRef,
+  type SandboxProfile,
+  type StepDeps,
+} from './step-deps.js';
 import { WorkspaceGit } from './workspace-git.js';
 
 /**
@@ -48,7 +53,9 @@ export async function mapRepository(deps: StepDeps, input: { run: RunRef }): Pro
       ...f,
       excerpt: deps.redactor.redact(f.excerpt).text,
     }));
-    await runSetupPhase(deps, journal, workspace, map);
+    const contract = deps.capabilities.get(request.capability);
+    const plan = planSetup(map, contract, deps.settings.egressEndpoints ?? []);
+    await runSetupPhase(deps, journal, workspace, plan);
     const testCommand = map.commands.find((c) => c.kind === 'test')?.argv;
     return {
       artifact: await deps.artifacts.put(JSON.stringify(map), 'application/json'),
@@ -56,10 +63,18 @@ export async function mapRepository(deps: StepDeps, input: { run: RunRef }): Pro
       files: map.files.length,
       testCommand,
       ...(map.toolchains ? { toolchains: map.toolchains } : {}),
+      ...(plan.profile.virtualenv ? { virtualenv: plan.profile.virtualenv } : {}),
+      ...(Object.keys(plan.profile.env).length > 0 ? { profileEnv: plan.profile.env } : {}),
+      ...(plan.skipped.length > 0 ? { setupSkipped: plan.skipped } : {}),
       agentContextFiles: map.agentContextFiles.map((f) => f.path),
       sensitivePaths: map.sensitivePaths.map((p) => p.path),
     };
   });
+  const profile: SandboxProfile = {
+    ...(context.toolchains ? { toolchains: context.toolchains } : {}),
+    ...(context.virtualenv ? { virtualenv: context.virtualenv } : {}),
+    env: context.profileEnv ?? {},
+  };
   return {
     repository: repo.name,
     workspace,
@@ -68,52 +83,39 @@ export async function mapRepository(deps: StepDeps, input: { run: RunRef }): Pro
     branch,
     context: context.artifact,
     testCommand: context.testCommand ?? null,
-    ...(context.toolchains ? { toolchains: context.toolchains } : {}),
+    profile,
   };
 }
 
-const lockfiles = new Set([
-  'package-lock.json',
-  'npm-shrinkwrap.json',
-  'pnpm-lock.yaml',
-  'yarn.lock',
-  'requirements.txt',
-  'go.sum',
-]);
-
 /**
- * Installs pinned dependencies before the agent phase. The sandbox has no network here either: its only
- * way out is the egress proxy, which reaches the stage's registry allowlist and nothing else (not the
- * host, not the local engines). Lifecycle scripts are off unless the capability contract allows them.
- * Each install is a `setup.installed` event with its command, exit code, output hash and every egress
- * decision.
+ * Runs the setup phase's plan (see {@link planSetup}) before the agent phase. The sandbox has no
+ * network here either: its only way out is the egress proxy, which reaches the stage's registry
+ * allowlist and nothing else (not the host, not the local engines). Each command is a `setup.installed`
+ * event with its command, exit code, output hash and every egress decision; a failed one stops the run
+ * here, before any model turn, saying what it tried to reach.
  */
 async function runSetupPhase(
   deps: StepDeps,
   journal: RunJournal,
   workspace: string,
-  map: Pick<RepositoryContext, 'commands' | 'files' | 'toolchains'>,
+  plan: SetupPlan,
 ): Promise<void> {
-  if (!map.files.some((f) => lockfiles.has(f))) return;
-  const contract = deps.capabilities.get(requestOf(journal).capability);
-  const installs = map.commands.filter((c) => c.kind === 'install' && c.needsNetwork);
-  for (const [index, command] of installs.entries()) {
-    const argv = installArgv(command, contract);
+  for (const [index, step] of plan.steps.entries()) {
     const installed = await journal.once(
       `setup:${index}`,
       'setup.installed',
       stepActor('mapRepository'),
       async () => {
         const result = await deps.sandbox.run({
-          argv,
+          argv: step.argv,
           workspace,
-          network: 'setup',
-          egress: deps.settings.egressEndpoints ?? [],
-          ...(map.toolchains ? { toolchains: map.toolchains } : {}),
+          network: step.network ? 'setup' : 'none',
+          ...(step.network ? { egress: deps.settings.egressEndpoints ?? [] } : {}),
+          ...profileCommand(plan.profile),
           limits: deps.settings.sandboxLimits,
         });
         return {
-          argv,
+          argv: step.argv,
           exitCode: result.exitCode,
           output: await deps.artifacts.put(deps.redactor.redact(describeResult(result)).text),
           durationMs: result.durationMs,
@@ -126,13 +128,14 @@ async function runSetupPhase(
       const refused = installed.egress
         .filter((e) => e.outcome === 'refused')
         .map((e) => `${e.host}:${e.port}`);
+      const output = await deps.artifacts.getText(installed.output);
       throw new GantryError(
-        `dependency install \`${argv.join(' ')}\` failed with exit code ${installed.exitCode}`,
+        `the setup phase's \`${step.argv.join(' ')}\` (from ${step.declaredIn}) failed with exit code ${installed.exitCode}`,
         {
           input: workspace,
           hint: refused.length
-            ? `the install tried to reach ${[...new Set(refused)].join(', ')}, which the registry allowlist does not allow; add the registry to the stage's allowlist if it is one, or fix the repository's dependencies`
-            : `fix the repository's dependencies so the install succeeds; its output is artifact ${installed.output}`,
+            ? `it tried to reach ${[...new Set(refused)].join(', ')}, which the registry allowlist does not allow; add the registry to the stage's allowlist if it is one, or vendor the dependency. Output: ${output.slice(-400)}`
+            : `fix the repository's dependencies so the install succeeds offline or from the allowlisted registries, or set the setup commands in .gantry.yaml. Output: ${output.slice(-400)}`,
         },
       );
     }

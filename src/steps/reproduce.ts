@@ -39,7 +39,7 @@ export async function reproduce(
       argv,
       workspace: input.repo.workspace,
       step: 'reproduce',
-      toolchains: input.repo.toolchains,
+      profile: input.repo.profile,
     });
     await journal.once('reproduction', 'reproduction.recorded', actor, async () =>
       test.passed

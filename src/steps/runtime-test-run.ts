@@ -1,10 +1,9 @@
-import type { ToolchainKind } from '../domain/context.js';
 import { RunHaltedError } from '../domain/errors.js';
 import type { RunEventDataOf } from '../domain/events.js';
 import type { RunJournal } from '../evidence/run-journal.js';
 import { describeResult } from '../gateway/tool-gateway.js';
 import { stepActor } from './run-context.js';
-import type { StepDeps } from './step-deps.js';
+import { profileCommand, type SandboxProfile, type StepDeps } from './step-deps.js';
 
 /**
  * Runs the repository's test command for the runtime itself (reproduction check, verification), once per
@@ -19,7 +18,7 @@ export async function runtimeTestRun(
     argv: string[];
     workspace: string;
     step: string;
-    toolchains?: readonly ToolchainKind[];
+    profile?: SandboxProfile;
   },
 ): Promise<RunEventDataOf<'test.run'>> {
   let limitHit: string | null = null;
@@ -28,7 +27,7 @@ export async function runtimeTestRun(
       argv: options.argv,
       workspace: options.workspace,
       limits: deps.settings.sandboxLimits,
-      ...(options.toolchains ? { toolchains: options.toolchains } : {}),
+      ...profileCommand(options.profile),
     });
     limitHit = result.limitHit;
     const output = await deps.artifacts.put(deps.redactor.redact(describeResult(result)).text);

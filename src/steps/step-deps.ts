@@ -14,7 +14,7 @@ import type { EventLog, RecordStore } from '../ports/event-log.js';
 import type { Forge } from '../ports/forge.js';
 import type { ModelPort } from '../ports/model.js';
 import type { PolicyEngine } from '../ports/policy.js';
-import type { Sandbox, SandboxLimits } from '../ports/sandbox.js';
+import type { Sandbox, SandboxCommand, SandboxLimits } from '../ports/sandbox.js';
 import type { WorkspaceStorage } from '../ports/workspace-storage.js';
 
 /** Settings every step reads; the runtime fills them once at start-up. */
@@ -78,6 +78,31 @@ export interface DeliveryDeps {
 export const RunRef = z.object({ runId: z.string().min(1), traceId: z.string().regex(/^[a-f0-9]{32}$/) });
 export type RunRef = z.infer<typeof RunRef>;
 
+/**
+ * What the sandbox gives every command of a run after the setup phase: the toolchains the map detected
+ * (the view shows those and no other), the virtualenv the setup made (first on PATH, VIRTUAL_ENV), and
+ * variables that keep tools offline where their registry is not allowlisted.
+ */
+export const SandboxProfile = z.strictObject({
+  toolchains: z.array(ToolchainKind).optional(),
+  /** A virtualenv inside the workspace, relative to it. */
+  virtualenv: z.string().optional(),
+  env: z.record(z.string(), z.string()),
+});
+export type SandboxProfile = z.infer<typeof SandboxProfile>;
+
+/** The sandbox command fields a profile sets. */
+export function profileCommand(
+  profile: SandboxProfile | undefined,
+): Pick<SandboxCommand, 'toolchains' | 'virtualenv' | 'env'> {
+  if (!profile) return {};
+  return {
+    ...(profile.toolchains ? { toolchains: profile.toolchains } : {}),
+    ...(profile.virtualenv ? { virtualenv: profile.virtualenv } : {}),
+    ...(Object.keys(profile.env).length > 0 ? { env: profile.env } : {}),
+  };
+}
+
 /** The repository part of the workflow state, produced by mapRepository. */
 export const RepoState = z.object({
   repository: z.string(),
@@ -87,8 +112,8 @@ export const RepoState = z.object({
   branch: z.string(),
   context: z.string(),
   testCommand: z.array(z.string()).nullable(),
-  /** The toolchains the map detected: every sandboxed command of the run sees only these. */
-  toolchains: z.array(ToolchainKind).optional(),
+  /** What every sandboxed command of the run gets: the map's toolchains, the setup phase's virtualenv. */
+  profile: SandboxProfile.optional(),
 });
 export type RepoState = z.infer<typeof RepoState>;
 

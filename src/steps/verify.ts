@@ -30,7 +30,7 @@ export async function verify(
     argv,
     workspace: input.repo.workspace,
     step: 'verify',
-    toolchains: input.repo.toolchains,
+    profile: input.repo.profile,
   });
   // Passing tests are not enough: the final diff must also keep to the plan and the request's constraints.
   const scope = test.passed ? await checkScope(deps, journal, input.repo, input.iteration) : undefined;

@@ -25,13 +25,20 @@ export class WorkspaceGit {
     await this.git.output(['checkout', '-q', '-B', branch], { cwd: this.workspace });
   }
 
-  /** Commits everything the phase left in the workspace; returns HEAD when there was nothing to commit. */
-  async commitAll(message: string): Promise<string> {
+  /**
+   * Commits exactly `paths` (the files the agent's recorded edits wrote) as they are in the work tree;
+   * returns HEAD when none changed. Whatever else a build or a test run left there stays out.
+   */
+  async commitPaths(message: string, paths: readonly string[]): Promise<string> {
     // A .git in the work tree is something a sandboxed command made (the repository's own git directory
     // lives beside the work tree): never a change, never a gitlink, and a nested one would make git read
     // that repository's configuration.
     await removePlantedGitEntries(this.workspace);
-    await this.git.output(['add', '-A'], { cwd: this.workspace });
+    if (paths.length > 0) {
+      await this.git.output(['add', '--all', '--', ...paths.map((path) => `:(literal)${path}`)], {
+        cwd: this.workspace,
+      });
+    }
     const pending = await this.git.run(['diff', '--cached', '--quiet'], { cwd: this.workspace });
     if (!pending.ok)
       await this.git.output(['commit', '-q', '--no-verify', '-m', message], { cwd: this.workspace });
@@ -41,7 +48,10 @@ export class WorkspaceGit {
   /** Puts the workspace back at `commit`, dropping anything a crashed phase left behind. */
   async resetTo(commit: string): Promise<void> {
     await this.git.output(['reset', '-q', '--hard', commit], { cwd: this.workspace });
-    await this.git.output(['clean', '-q', '-fdx', '-e', 'node_modules'], { cwd: this.workspace });
+    // What the setup phase installed stays: dependencies and the run's virtualenv.
+    await this.git.output(['clean', '-q', '-fdx', '-e', 'node_modules', '-e', '.venv'], {
+      cwd: this.workspace,
+    });
   }
 
   /** Files changed since `base`, with how each changed. */

@@ -168,7 +168,13 @@ export class ProcessSandbox implements Omit<Sandbox, 'kind'> {
   async run(command: SandboxCommand): Promise<SandboxResult> {
     const { hostWorkspace, sandboxCwd } = await resolveWorkspace(command, '.');
     const env = {
-      ...sandboxEnvironment(command.env, process.env, this.options.environmentAllowlist),
+      ...sandboxEnvironment(
+        command.env,
+        process.env,
+        this.options.environmentAllowlist,
+        undefined,
+        command.virtualenv ? join(hostWorkspace, command.virtualenv) : undefined,
+      ),
       HOME: this.home,
     };
     const argv = [
