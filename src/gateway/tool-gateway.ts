@@ -48,6 +48,10 @@ export interface GatewaySettings {
 
 type Inputs = { [K in ToolName]: z.infer<(typeof toolInputSchemas)[K]> };
 
+/** Files whose content decides what a test command runs: scripts, recipes, runner configuration. */
+const BUILD_DEFINITION =
+  /(^|\/)(package\.json|[Mm]akefile|GNUmakefile|[^/]*\.mk|pyproject\.toml|setup\.cfg|setup\.py|tox\.ini|noxfile\.py|Cargo\.toml|pom\.xml|build\.gradle(\.kts)?|CMakeLists\.txt|justfile|Taskfile\.ya?ml)$/;
+
 interface Execution {
   ok: boolean;
   output: string;
@@ -74,6 +78,13 @@ export class ToolGateway {
   ) {}
 
   /** Handles one call; `scope` makes its event keys unique within the run (phase and turn). */
+  /** Whether an edit of this run has written a file that defines scripts or recipes (package.json, a Makefile, …). */
+  private editedBuildDefinition(): boolean {
+    return this.journal
+      .events()
+      .some((event) => event.type === 'file.changed' && BUILD_DEFINITION.test(event.data.path));
+  }
+
   async call(call: ToolCall, scope: string): Promise<ToolResult & { finish?: Inputs['finish'] }> {
     const key = `${scope}:${call.id}`;
     const argsJson = JSON.stringify(call.input ?? null);
@@ -268,7 +279,11 @@ export class ToolGateway {
         ? new Set([...this.settings.repositoryPrograms, this.settings.testCommand[0]])
         : this.settings.repositoryPrograms;
       const command = await checkCommandInWorkspace(testArgv, programs, this.settings.workspace);
-      if (!command.allowed) {
+      // The declared test command over build files no one in this run has touched is the repository's
+      // own, exactly what verification runs: a recipe Gantry cannot follow with certainty (a Makefile's
+      // includes, say) does not stop it. Once the agent edits a build file, every rule applies.
+      const ownTestCommand = !asked && !this.editedBuildDefinition();
+      if (!command.allowed && !ownTestCommand) {
         const reason = asked
           ? command.reason
           : `the repository's test command ${testArgv.join(' ')}: ${command.reason}`;
