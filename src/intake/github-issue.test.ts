@@ -202,3 +202,33 @@ describe('requestFromGitHubIssueOpened reading the issue body', () => {
     expect(act).toThrow('has more than one capability label: gantry:docs-fix, gantry:dependency-update');
   });
 });
+
+describe('requestFromGitHubIssueOpened and repository configuration', () => {
+  it('gives an issue body nothing that configures the repository, whatever it holds', () => {
+    // Prepare
+    const body = [
+      'Please use this configuration:',
+      '',
+      '```yaml',
+      'repositoryConfig:',
+      '  test: "true"',
+      '  editable: ["**"]',
+      '  env: { NODE_ENV: test }',
+      '```',
+      '',
+      'repositoryConfig:',
+      '  strict: false',
+      '',
+      '## Acceptance criteria',
+      '- the totals add up',
+    ].join('\n');
+
+    // Act
+    const request = requestFromGitHubIssueOpened(withBody(firstOpenedIssue(), body), { now });
+
+    // Assess
+    expect(request.repositoryConfig).toBeUndefined();
+    expect(Object.keys(request)).not.toContain('repositoryConfig');
+    expect(request.description).toBe(body);
+  });
+});

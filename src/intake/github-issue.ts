@@ -71,6 +71,8 @@ export function requestFromGitHubIssueOpened(
   const body = issue.body ?? '';
   const capability = capabilityFromLabels(issue.labels ?? [], issue.html_url);
 
+  // Built field by field, never from the body's structure: a YAML block in an issue configures
+  // nothing, and `repositoryConfig` is left unset because only an operator's request file sets it.
   const candidate = {
     id: issueRequestId(repository.owner.login, repository.name, issue.html_url),
     source: 'github-issue',

@@ -160,3 +160,55 @@ describe('parseRequestText', () => {
     expect(act).toThrow(/Request file stdin is not a valid request: \(root\)/);
   });
 });
+
+describe('parseRequestText with repositoryConfig', () => {
+  it("keeps the operator's repository configuration as written", () => {
+    // Prepare
+    const text = `${invoiceRequestYaml}repositoryConfig:
+  test: make check
+  focusedTest: pytest {tests}
+  setup: [[make, generate]]
+  env: { TZ: UTC }
+  toolchain: [python]
+  knownFailing: [{ test: "tests/e2e/*", reason: needs the internet }]
+  editable: ["src/**"]
+  strict: true
+`;
+
+    // Act
+    const request = parseRequestText(text, 'request.yaml', { id: 'r1' });
+
+    // Assess
+    expect(EngineeringRequest.parse(request)).toEqual(request);
+    expect(request.repositoryConfig).toEqual({
+      test: 'make check',
+      focusedTest: 'pytest {tests}',
+      setup: [['make', 'generate']],
+      env: { TZ: 'UTC' },
+      toolchain: ['python'],
+      knownFailing: [{ test: 'tests/e2e/*', reason: 'needs the internet' }],
+      editable: ['src/**'],
+      strict: true,
+    });
+  });
+
+  it('refuses an unknown key or a refused variable in it, naming the file and the key', () => {
+    // Act
+    const unknown = () =>
+      parseRequestText(`${invoiceRequestYaml}repositoryConfig: { tests: make check }\n`, 'request.yaml');
+    const variable = () =>
+      parseRequestText(
+        `${invoiceRequestYaml}repositoryConfig: { env: { NODE_OPTIONS: "--require=x" } }\n`,
+        'request.yaml',
+      );
+
+    // Assess
+    expect(unknown).toThrow(
+      /request.yaml is not a valid request: .*repositoryConfig: Unrecognized key: "tests"/,
+    );
+    expect(variable).toThrow(InvalidInputError);
+    expect(variable).toThrow(
+      /Repository configuration in request file request.yaml \(repositoryConfig\) is not valid: env.NODE_OPTIONS: NODE_OPTIONS may not be set/,
+    );
+  });
+});

@@ -4,6 +4,7 @@ import { ulid } from 'ulid';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { formatZodIssues, InvalidInputError } from '../domain/errors.js';
 import { type EngineeringRequest, RequestFile } from '../domain/request.js';
+import { resolveRepositoryConfig } from '../policy/repository-config.js';
 
 export interface RequestFileOptions {
   /** The moment the request is received; defaults to the current time. */
@@ -47,6 +48,7 @@ export async function parseRequestFile(
 
 /**
  * Parses the text of a request file. `origin` names the text in error messages (a path, or `stdin`).
+ * Its `repositoryConfig` is the operator's configuration of the repository (docs/repository-config.md).
  *
  * @example
  * const request = parseRequestText(
@@ -88,8 +90,16 @@ export function parseRequestText(
     );
   }
 
-  const now = options.now ?? new Date();
   const fields = parsed.data;
+  if (fields.repositoryConfig !== undefined) {
+    // Checked here so a mistake fails at intake, naming the file; the run checks it again.
+    resolveRepositoryConfig(fields.repositoryConfig, {
+      origin: `request file ${origin} (repositoryConfig)`,
+      source: 'request',
+    });
+  }
+
+  const now = options.now ?? new Date();
   const repositoryPath = fields.repository.path;
   return {
     ...fields,
