@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { HOSTILE_TEXT, liveMarkupIn, renderMarkdown } from '../inert-text/rendered-markdown.test-support.js';
-import { type EvidencePacket, renderEvidenceMarkdown, scoreEvidence } from './evidence.js';
+import { type EvidencePacket, excerptTestOutput, renderEvidenceMarkdown, scoreEvidence } from './evidence.js';
 
 const hash = 'a'.repeat(64);
 
@@ -163,5 +163,85 @@ describe('evidence packet completeness', () => {
     expect(markdown).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/);
     // The output is shown whole, as code, inside the one block.
     expect(html).toContain('<pre><code>ok\n````\n&lt;/details&gt;&lt;!-- hide the rest');
+  });
+});
+
+describe('excerptTestOutput', () => {
+  it('shows the failing test first, collapses repeated lines and keeps the TAP summary', () => {
+    // Prepare
+    const output = [
+      'TAP version 13',
+      ...Array.from({ length: 200 }, (_, i) => `ok ${i + 1} - totals case ${i + 1}`),
+      ...Array.from({ length: 30 }, () => 'warning: Buffer() is deprecated'),
+      'not ok 201 - zero discount gets no discount',
+      '  ---',
+      '  expected: 100',
+      '  actual: 95',
+      '  ...',
+      '# tests 201',
+      '# pass 200',
+      '# fail 1',
+    ].join('\n');
+
+    // Act
+    const excerpt = excerptTestOutput(output);
+    const lines = excerpt.split('\n');
+
+    // Assess
+    expect(lines.find((line) => !line.startsWith('…'))).toBe('not ok 201 - zero discount gets no discount');
+    expect(excerpt).toContain('  actual: 95');
+    expect(lines.slice(-3)).toEqual(['# tests 201', '# pass 200', '# fail 1']);
+    expect(excerpt).not.toContain('ok 17 - totals case 17');
+    expect(lines.length).toBeLessThanOrEqual(40);
+  });
+
+  it('collapses runs of identical or near-identical lines with a count', () => {
+    // Prepare
+    const output = [
+      ...Array.from({ length: 12 }, () => 'retrying connection'),
+      ...Array.from({ length: 50 }, (_, i) => `progress ${i * 2}% (${i}ms)`),
+      'test result: ok. 3 passed; 0 failed',
+    ].join('\n');
+
+    // Act
+    const excerpt = excerptTestOutput(output);
+
+    // Assess
+    expect(excerpt.split('\n')).toEqual([
+      'retrying connection  [repeated 12 times]',
+      'progress 0% (0ms)  [and 49 similar lines]',
+      'test result: ok. 3 passed; 0 failed',
+    ]);
+  });
+
+  it.each([
+    [
+      'pytest',
+      ['tests/test_x.py ..F', '_____ test_zero _____', 'E       assert 95 == 100'],
+      'FAILED tests/test_x.py::test_zero - assert 95 == 100',
+    ],
+    [
+      'cargo',
+      ['---- tests::zero stdout ----', "thread 'tests::zero' panicked at src/lib.rs:9:5"],
+      'test result: FAILED. 2 passed; 1 failed',
+    ],
+    [
+      'go',
+      ['=== RUN   TestZero', '--- FAIL: TestZero (0.00s)', '    total_test.go:9: got 95, want 100'],
+      'FAIL',
+    ],
+  ])('keeps the failing test and the %s summary within the bounds', (_, failing, summary) => {
+    // Prepare
+    const noise = Array.from({ length: 500 }, (_, i) => `collecting module_${i} ${'.'.repeat(i % 50)}`);
+    const output = [...noise, ...failing, ...noise, summary].join('\n');
+
+    // Act
+    const excerpt = excerptTestOutput(output, { maxLines: 20, maxChars: 1500 });
+
+    // Assess
+    for (const line of failing.slice(1)) expect(excerpt).toContain(line);
+    expect(excerpt.split('\n').at(-1)).toBe(summary);
+    expect(excerpt.length).toBeLessThanOrEqual(1500);
+    expect(excerpt.split('\n').length).toBeLessThanOrEqual(20);
   });
 });

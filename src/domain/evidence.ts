@@ -142,3 +142,152 @@ export function renderEvidenceMarkdown(packet: EvidencePacket): string {
   );
   return `${lines.join('\n')}\n`;
 }
+
+/** How much of a test run the packet and the review show. */
+export interface ExcerptLimits {
+  /** Lines at most, gap markers included. Default 40. */
+  maxLines?: number;
+  /** Characters at most. Default 4000. */
+  maxChars?: number;
+}
+
+const MAX_LINE_CHARS = 240;
+/** Lines after a failing test's first line that belong to it (the assertion, the expected value). */
+const FAILURE_CONTEXT_LINES = 8;
+const MAX_SUMMARY_LINES = 8;
+const ANSI_ESCAPE = new RegExp(`${String.fromCharCode(27)}\\[[0-9;?]*[A-Za-z]`, 'g');
+
+/** The lines that say how the run ended, in the runners Gantry meets. */
+const summaryLine = new RegExp(
+  [
+    /^# (?:tests|suites|pass|fail|cancelled|skipped|todo) \d+$/, // node:test, TAP
+    /^(?:FAILED|ERROR) \S+/, // pytest short summary
+    /^=+ .*\b(?:passed|failed|errors?|no tests ran)\b.* =+$/, // pytest closing line
+    /^test result: (?:ok|FAILED)\b/, // cargo
+    /^(?:FAIL|ok)\s+\S+\s+[\d.]+s$|^FAIL$/, // go test, per package and overall
+    /^\s*(?:Tests?|Test Suites|Test Files):?\s+.*\b(?:passed|failed)\b/, // jest, vitest
+    /^\s*\d+ (?:passing|failing|pending)\b/, // mocha
+    /^\d+ examples?, \d+ failures?/, // rspec
+    /Tests run: \d+, Failures: \d+/, // JUnit under Maven or Gradle
+    /^BUILD (?:SUCCESS|FAILURE|FAILED|SUCCESSFUL)\b/, // Maven, Gradle
+    /^\d+% tests passed, \d+ tests? failed/, // ctest
+    /^make(?:\[\d+\])?: \*\*\* .*Error \d+/, // make
+  ]
+    .map((pattern) => pattern.source)
+    .join('|'),
+);
+
+/** A line that starts or states a failing test. */
+const failureLine =
+  /^\s*(?:not ok\b|--- FAIL:|FAIL\b|FAILED\b|[✗✕×✖●]|E\s{2,}|_{3,} \S.* _{3,}$|---- \S+ stdout ----$)|\b(?:AssertionError|AssertError|assertion failed|Traceback \(most recent call last\)|panicked at|panic:|Error:|Expected\b.*\b(?:received|but)\b)/;
+
+/**
+ * The part of a test run a reviewer needs: the failing tests first, each with the lines that follow
+ * it, then the runner's summary lines (`# fail 1`, `FAILED tests/test_x.py::test_y`, `test result:
+ * FAILED`, `--- FAIL: TestX`). Runs of identical lines, or of lines that differ only in numbers (a
+ * progress bar, timings), become one line with a count; colour codes are dropped. Without a failure it
+ * is the end of the output, summary included. Always within `limits`; omitted stretches are marked.
+ *
+ * @example
+ * excerptTestOutput(await artifacts.getText(verification.output));
+ * // 'not ok 1 - zero discount\n  expected: 100\n  actual: 95\n… (40 lines omitted)\n# fail 1'
+ */
+export function excerptTestOutput(output: string, limits: ExcerptLimits = {}): string {
+  const maxLines = Math.max(4, limits.maxLines ?? 40);
+  const maxChars = Math.max(200, limits.maxChars ?? 4000);
+  const lines = collapseRepeats(
+    output
+      .replace(ANSI_ESCAPE, '')
+      .split(/\r?\n/)
+      .map((line) => line.replace(/\s+$/, '')),
+  );
+  while (lines.length && lines.at(-1) === '') lines.pop();
+  while (lines.length && lines[0] === '') lines.shift();
+
+  const summary = lines
+    .map((line, index) => ({ line, index }))
+    .filter(({ line }) => summaryLine.test(line.trim()))
+    .slice(-MAX_SUMMARY_LINES)
+    .map(({ index }) => index);
+  const budget = maxLines - summary.length - 2; // room for the gap markers
+  const failing = new Set<number>();
+  lines.forEach((line, index) => {
+    if (failing.size >= budget || summaryLine.test(line.trim()) || !failureLine.test(line)) return;
+    for (let next = index; next < Math.min(lines.length, index + 1 + FAILURE_CONTEXT_LINES); next++) {
+      if (failing.size >= budget) break;
+      if (next > index && (lines[next] === '' || summary.includes(next))) break;
+      failing.add(next);
+    }
+  });
+
+  let chosen: number[][];
+  if (failing.size === 0) {
+    const tail = lines.map((_, index) => index).slice(-Math.max(1, maxLines - summary.length - 1));
+    chosen = [[...new Set([...summary, ...tail])].sort((a, b) => a - b)];
+  } else {
+    chosen = [[...failing].sort((a, b) => a - b), summary.filter((index) => !failing.has(index))];
+  }
+  return fitChars(render(lines, chosen), maxChars);
+}
+
+/** Consecutive lines that are the same, or the same but for their numbers, as one line with a count. */
+function collapseRepeats(lines: readonly string[]): string[] {
+  const collapsed: string[] = [];
+  for (let index = 0; index < lines.length; ) {
+    const line = lines[index] as string;
+    // A failing test or a summary is never merged with its neighbours: each names a different test.
+    const strict = failureLine.test(line) || summaryLine.test(line.trim());
+    const key = strict ? line : similarityKey(line);
+    let end = index + 1;
+    while (end < lines.length && (strict ? lines[end] : similarityKey(lines[end] as string)) === key) end++;
+    const count = end - index;
+    const identical = lines.slice(index, end).every((other) => other === line);
+    if (count === 1 || line.trim() === '') collapsed.push(line);
+    else
+      collapsed.push(
+        identical ? `${line}  [repeated ${count} times]` : `${line}  [and ${count - 1} similar lines]`,
+      );
+    index = end;
+  }
+  return collapsed;
+}
+
+function similarityKey(line: string): string {
+  return line
+    .replace(/\b[0-9a-f]{8,}\b/gi, 'h')
+    .replace(/\d+(?:\.\d+)?/g, '0')
+    .replace(/\s+/g, ' ')
+    .trim();
+}
+
+/** The chosen line groups in order, with a marker wherever lines were left out. */
+function render(lines: readonly string[], groups: readonly number[][]): string[] {
+  const out: string[] = [];
+  let shownUpTo = -1;
+  const gap = (count: number) => out.push(`… (${count} line${count === 1 ? '' : 's'} omitted)`);
+  for (const group of groups) {
+    for (const index of group) {
+      const skipped = index - shownUpTo - 1;
+      if (skipped > 0) gap(skipped);
+      else if (index <= shownUpTo && out.length) out.push('…');
+      out.push(clipLine(lines[index] as string));
+      shownUpTo = index;
+    }
+  }
+  const rest = lines.length - 1 - Math.max(shownUpTo, ...groups.flat());
+  if (rest > 0) gap(rest);
+  return out;
+}
+
+function clipLine(line: string): string {
+  return line.length > MAX_LINE_CHARS ? `${line.slice(0, MAX_LINE_CHARS - 1)}…` : line;
+}
+
+/** Drops lines from the middle, never the summary at the end, until the excerpt fits. */
+function fitChars(lines: string[], maxChars: number): string {
+  const text = () => lines.join('\n');
+  while (text().length > maxChars && lines.length > 2) {
+    lines.splice(Math.max(0, lines.length - MAX_SUMMARY_LINES - 2), 1);
+  }
+  return text().slice(0, maxChars);
+}

@@ -268,6 +268,30 @@ describe('the other constraints', () => {
     ]);
   });
 
+  it('takes C harnesses, JVM and KMP source sets and a Rust test module change as tests', async () => {
+    // Prepare
+    const rust =
+      'pub fn add(a: i32) -> i32 {\n    a + 1\n}\n\n#[cfg(test)]\nmod tests {\n    #[test]\n    fn one() {}\n}\n';
+    const changed = await repository({
+      'tests/test_parse.c': { after: 'int main(void) { return 0; }' },
+      'src/test/java/com/acme/ParserTest.java': { after: 'class ParserTest {}' },
+      'shared/src/jvmTest/kotlin/MoneyTest.kt': { after: 'class MoneyTest' },
+      'src/lib.rs': {
+        before: rust,
+        after: rust.replace('    fn one() {}', '    fn one() {}\n    #[test]\n    fn two() {}'),
+      },
+      'src/main.rs': { before: 'fn main() {}\n', after: 'fn main() { run(); }\n' },
+    });
+
+    // Act
+    const report = await check(changed, ['Change only the tests']);
+
+    // Assess
+    expect(report.violations).toEqual([
+      expect.objectContaining({ rule: 'constraint.tests-only', files: ['src/main.rs'] }),
+    ]);
+  });
+
   it('blocks a final diff that dropped the reproduction test', async () => {
     const changed = await repository({
       'src/invoice.js': { before: invoiceBefore, after: `${invoiceBefore}\n` },

@@ -9,6 +9,7 @@ import {
   exportedSymbols,
   isApiSourceFile,
 } from './public-api.js';
+import { isTestFile, rustTestModuleRanges } from './test-files.js';
 
 /**
  * The rules the diff scope check enforces. `constraint.*` apply when the request carries the
@@ -114,18 +115,6 @@ const ciFile = picomatch(
   ],
   { dot: true },
 );
-/** Where tests conventionally live (the review's untested-source check uses the same conventions). */
-export const TEST_FILE_PATTERNS: readonly string[] = [
-  '**/*.test.*',
-  '**/*.spec.*',
-  '**/test/**',
-  '**/tests/**',
-  '**/__tests__/**',
-  '**/test_*.py',
-  '**/*_test.py',
-  '**/*_test.go',
-];
-const testFile = picomatch([...TEST_FILE_PATTERNS], { dot: true });
 /** package.json fields that decide what gets installed; scripts, name and the rest are not dependencies. */
 const dependencyFields = [
   'dependencies',
@@ -197,7 +186,8 @@ const checkers: ReadonlyArray<{ applies: RegExp; check: (facts: DiffFacts) => Pr
 export async function checkDiffScope(input: DiffScopeInput): Promise<DiffScopeReport> {
   const paths = input.changedFiles.map((file) => normalise(file.path));
   const declaredTests = new Set(input.testFiles.map(normalise));
-  const isTest = (path: string) => declaredTests.has(path) || testFile(path);
+  const rustTestsOnly = await rustFilesChangingOnlyTests(input);
+  const isTest = (path: string) => declaredTests.has(path) || rustTestsOnly.has(path) || isTestFile(path);
   const inPlan = planScopeMatcher(input.expectedScope);
   const facts: DiffFacts = {
     input,
@@ -314,6 +304,32 @@ async function checkPublicApi({ input, isTest }: DiffFacts): Promise<Finding> {
       : `${uncheckable.join(', ')} did not parse before the change, so ${LEFT_TO_REVIEWER}`,
     violations: [],
   };
+}
+
+/**
+ * Rust sources whose change stays inside their `#[cfg(test)]` modules: the rest of the file is the
+ * same before and after, so they are test changes by the same conventions the review uses.
+ */
+async function rustFilesChangingOnlyTests(input: DiffScopeInput): Promise<Set<string>> {
+  const found = new Set<string>();
+  for (const file of input.changedFiles) {
+    const path = normalise(file.path);
+    if (!path.endsWith('.rs') || file.status === 'deleted' || isTestFile(path)) continue;
+    const before = file.status === 'added' ? '' : ((await input.readBefore(path)) ?? '');
+    const after = (await input.readAfter(path)) ?? '';
+    if (outsideTestModules(before) === outsideTestModules(after)) found.add(path);
+  }
+  return found;
+}
+
+function outsideTestModules(content: string): string {
+  const ranges = rustTestModuleRanges(content);
+  return content
+    .split('\n')
+    .filter((_, index) => !ranges.some((range) => index + 1 >= range.start && index + 1 <= range.end))
+    .map((line) => line.trimEnd())
+    .filter((line) => line !== '')
+    .join('\n');
 }
 
 function apiOf(source: string | undefined, path: string): ExportedApi | GantryError {

@@ -236,6 +236,79 @@ describe('classifyRisk with the shipped rules', () => {
   });
 });
 
+describe('classifyRisk reads paths, not words', () => {
+  let rules: RiskRules;
+
+  beforeAll(async () => {
+    rules = await loadRiskRules();
+  });
+
+  it('keeps an issue low whose inline code names types and methods, not files', () => {
+    // Prepare
+    const codeWords = request({
+      title: '`NormalizedOptions` drops the `method`',
+      description:
+        'When `retry` wraps `fetch`, `NormalizedOptions` loses `method`; `headers` and `body` survive, `Options.method` is read before.',
+    });
+
+    // Act
+    const assessment = classifyRisk(codeWords, rules);
+
+    // Assess
+    expect(assessment.tier).toBe('low');
+    expect(assessment.reasons.map((reason) => reason.rule)).toEqual(['default']);
+  });
+
+  it('counts a token that looks like a path, and says why', () => {
+    // Prepare
+    const paths = request({
+      title: 'Session refresh',
+      description:
+        'See `src/auth/session.ts`, `./refresh`, `token.ts`, `cookie.ts`, `store.json`, `.github/CODEOWNERS` and `NormalizedOptions`.',
+    });
+
+    // Act
+    const assessment = classifyRisk(paths, rules);
+    const scope = assessment.reasons.find((reason) => reason.rule === 'scope.broad-change');
+    const owners = assessment.reasons.find((reason) => reason.rule === 'paths.code-owners');
+
+    // Assess
+    expect(scope?.evidence).toEqual([
+      '6 distinct paths mentioned (more than 5): src/auth/session.ts, refresh, token.ts, cookie.ts, store.json, .github/CODEOWNERS',
+    ]);
+    expect(scope?.explanation).toContain('src/auth/session.ts (looks like a path: it contains a /)');
+    expect(scope?.explanation).toContain('refresh (looks like a path: it starts with ./)');
+    expect(scope?.explanation).toContain('token.ts (looks like a path: it ends in .ts)');
+    expect(owners?.explanation).toContain('.github/CODEOWNERS (looks like a path: it contains a /)');
+  });
+
+  it('counts inline code that exists in the repository’s file list, naming the file', () => {
+    // Prepare
+    const vague = request({
+      title: 'The `deploy` role is too wide',
+      description: '`NormalizedOptions` too.',
+    });
+    const files = ['infra/deploy/role.tf', 'src/options.ts'];
+
+    // Act
+    const withoutFiles = classifyRisk(vague, rules);
+    const withFiles = classifyRisk(vague, rules, { files });
+
+    // Assess
+    expect(withoutFiles.tier).toBe('low');
+    expect(withFiles.tier).toBe('high');
+    expect(withFiles.reasons).toEqual([
+      expect.objectContaining({
+        rule: 'paths.infrastructure',
+        evidence: ['infra/deploy/role.tf (mentioned as deploy)'],
+      }),
+    ]);
+    expect(withFiles.reasons[0]?.explanation).toContain(
+      'deploy exists in the repository: infra/deploy/role.tf',
+    );
+  });
+});
+
 describe('classifyRisk with tuned rules', () => {
   it('keeps a domain cap when the domain rule is tuned down to medium', async () => {
     // Prepare

@@ -7,7 +7,7 @@ import {
   type RiskTier,
   riskTierOrder,
 } from '../domain/risk.js';
-import { pathsMentionedIn } from './risk-paths.js';
+import { type PathMention, pathMentionsIn } from './risk-paths.js';
 import type {
   DomainMatcher,
   PathsMatcher,
@@ -18,11 +18,15 @@ import type {
 } from './risk-rules.js';
 
 /**
- * The part of a repository context risk classification reads: the sensitive paths the repository
- * map found, each labelled with the id of the rule that made it sensitive.
+ * The part of a repository context risk classification reads. Both parts are optional: the run
+ * classifies risk before it maps the repository, so a first classification has neither, and only the
+ * shape of a token (a `/`, a known extension, a leading `./`) makes it a path.
  */
 export interface RiskContext {
-  sensitivePaths: ReadonlyArray<{ path: string; rule: string }>;
+  /** The sensitive paths the repository map found, each labelled with the id of the rule that made it sensitive. */
+  sensitivePaths?: ReadonlyArray<{ path: string; rule: string }>;
+  /** The repository's files: inline code that names one of them counts as a path. */
+  files?: readonly string[];
 }
 
 /** The request fields keyword rules read, in the order reasons name them. */
@@ -42,8 +46,10 @@ interface Finding {
  * paths that made it match. Autonomy is the lowest the matched tiers and domain caps allow;
  * approvals are the union of what they require. Pure and deterministic.
  *
- * With a context, a path the request mentions also matches when it points at one of the
- * repository's sensitive paths (`ci.yml` names `.github/workflows/ci.yml`).
+ * Only tokens that look like paths count as paths (see `pathMentionsIn`): inline code such as
+ * `NormalizedOptions` is code. With a context, inline code naming one of the repository's files
+ * counts too, and a mention also matches when it points at one of the repository's sensitive paths or
+ * files (`ci.yml` names `.github/workflows/ci.yml`). Each path in a reason says why it counted.
  *
  * @example
  * const assessment = classifyRisk(request, await loadRiskRules());
@@ -56,8 +62,9 @@ export function classifyRisk(
   context?: RiskContext,
 ): RiskAssessment {
   const fields = searchedFields(request);
-  const mentionedPaths = pathsMentionedIn(
+  const mentionedPaths = pathMentionsIn(
     [request.title, request.description, ...request.acceptanceCriteria].join('\n'),
+    context?.files,
   );
 
   const matches: Array<{ rule: RiskRule; finding: Finding }> = [];
@@ -128,7 +135,7 @@ function reasonFor(rule: RiskRule, finding: Finding, rules: RiskRules): RiskReas
 interface MatchInput {
   request: EngineeringRequest;
   fields: ReadonlyArray<{ name: SearchedField; text: string }>;
-  mentionedPaths: string[];
+  mentionedPaths: PathMention[];
   context: RiskContext | undefined;
 }
 
@@ -196,22 +203,40 @@ function keywordPattern(keyword: string): RegExp {
 function pathsFinding(
   rule: RiskRule,
   matcher: PathsMatcher,
-  mentionedPaths: string[],
+  mentionedPaths: readonly PathMention[],
   context: RiskContext | undefined,
 ): Finding | undefined {
   const matchesGlobs = picomatch(matcher.globs, { dot: true, nocase: true });
-  const evidence: string[] = mentionedPaths.filter((mentioned) => matchesGlobs(mentioned));
-
-  for (const sensitive of context?.sensitivePaths ?? []) {
-    if (sensitive.rule !== rule.id && !matchesGlobs(sensitive.path)) continue;
-    const mention = mentionedPaths.find((mentioned) => pointsAt(mentioned, sensitive.path));
-    if (mention === undefined) continue;
-    const entry = mention === sensitive.path ? sensitive.path : `${sensitive.path} (mentioned as ${mention})`;
-    if (!evidence.includes(sensitive.path) && !evidence.includes(entry)) evidence.push(entry);
+  const evidence: string[] = [];
+  const why: string[] = [];
+  const add = (entry: string, reason: string) => {
+    if (evidence.includes(entry)) return;
+    evidence.push(entry);
+    why.push(`${entry} (${reason})`);
+  };
+  for (const mention of mentionedPaths) {
+    if (matchesGlobs(mention.path)) add(mention.path, mention.because);
+  }
+  // What a mention names in the repository: its sensitive paths, then any file the list holds.
+  const targets: Array<{ target: string; mention: PathMention | undefined }> = [
+    ...(context?.sensitivePaths ?? [])
+      .filter((sensitive) => sensitive.rule === rule.id || matchesGlobs(sensitive.path))
+      .map((sensitive) => ({
+        target: sensitive.path,
+        mention: mentionedPaths.find((candidate) => pointsAt(candidate.path, sensitive.path)),
+      })),
+    ...mentionedPaths.flatMap((mention) =>
+      mention.repositoryPaths.filter((path) => matchesGlobs(path)).map((target) => ({ target, mention })),
+    ),
+  ];
+  for (const { target, mention } of targets) {
+    if (mention === undefined || evidence.includes(target)) continue;
+    if (mention.path === target) add(target, mention.because);
+    else add(`${target} (mentioned as ${mention.path})`, `${mention.path} ${mention.because}`);
   }
 
   if (evidence.length === 0) return undefined;
-  return { evidence, where: `the paths ${evidence.join(', ')}` };
+  return { evidence, where: `the paths ${why.join(', ')}` };
 }
 
 /** A mention points at a repository path when it is that path, a trailing part of it, or a directory above it. */
@@ -224,18 +249,21 @@ function pointsAt(mentioned: string, repositoryPath: string): boolean {
 function scopeFinding(
   matcher: ScopeMatcher,
   request: EngineeringRequest,
-  mentionedPaths: string[],
+  mentionedPaths: readonly PathMention[],
 ): Finding | undefined {
   const evidence: string[] = [];
   const criteria = request.acceptanceCriteria.length;
   if (matcher.maxAcceptanceCriteria !== undefined && criteria > matcher.maxAcceptanceCriteria) {
     evidence.push(`${criteria} acceptance criteria (more than ${matcher.maxAcceptanceCriteria})`);
   }
+  const where: string[] = [...evidence];
   if (matcher.maxDistinctPaths !== undefined && mentionedPaths.length > matcher.maxDistinctPaths) {
-    evidence.push(
-      `${mentionedPaths.length} distinct paths mentioned (more than ${matcher.maxDistinctPaths}): ${mentionedPaths.join(', ')}`,
+    const counted = `${mentionedPaths.length} distinct paths mentioned (more than ${matcher.maxDistinctPaths})`;
+    evidence.push(`${counted}: ${mentionedPaths.map((mention) => mention.path).join(', ')}`);
+    where.push(
+      `${counted}: ${mentionedPaths.map((mention) => `${mention.path} (${mention.because})`).join(', ')}`,
     );
   }
   if (evidence.length === 0) return undefined;
-  return { evidence, where: evidence.join(' and ') };
+  return { evidence, where: where.join(' and ') };
 }

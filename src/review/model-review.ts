@@ -120,6 +120,12 @@ export function buildReviewRequest(
       ),
     );
   }
+  if (input.verification?.excerpt) {
+    parts.push(
+      `The test command after the patch ${input.verification.passed ? 'passed' : 'failed'}; its output, failing tests first:`,
+      untrusted('verification-output', clean(input.verification.excerpt)),
+    );
+  }
   parts.push(
     `Findings Gantry's checks already reported (${checkSummaries.length}); do not repeat them:`,
     untrusted('gantry-checks', clean(checkSummaries.length ? checkSummaries.join('\n') : '(none)')),

@@ -186,3 +186,130 @@ describe('runReviewChecks', () => {
     expect(findings.every((f) => f.severity === 'blocker')).toBe(true);
   });
 });
+
+/** A file the pull request adds or changes, its patch made of the given added lines. */
+function changed(path: string, added: string[], header = '@@ -1,1 +1,2 @@'): DiffFile {
+  return { path, status: 'modified', patch: [header, ...added.map((line) => `+${line}`)].join('\n') };
+}
+
+const untested = (input: Parameters<typeof reviewInput>[0]) =>
+  runReviewChecks(reviewInput(input)).filter((finding) => finding.check === 'source-without-test');
+
+describe('runReviewChecks on the repositories people have', () => {
+  it('takes a C harness test beside its source as the test', () => {
+    // Prepare
+    const source = changed('src/parse.c', ['  if (len == 0) return NULL;']);
+    const test = changed('tests/test_parse.c', ['  assert(parse("", 0) == NULL);']);
+
+    // Act
+    const findings = untested({ diff: [source, test] });
+
+    // Assess
+    expect(findings).toEqual([]);
+  });
+
+  it('takes a C test that includes the source header, or a declared harness file, as the test', () => {
+    // Prepare
+    const source = changed('src/lexer.c', ['  return TOKEN_EOF;']);
+    const including = changed('tests/suite.c', ['#include "../src/lexer.h"', 'START_TEST(eof) {}']);
+    const declared = changed('harness/cases.c', ['CASE(lexer_eof);']);
+
+    // Act
+    const byInclude = untested({ diff: [source, including] });
+    const byMakefile = untested({ diff: [source, declared], declaredTestFiles: ['harness/cases.c'] });
+
+    // Assess
+    expect(byInclude).toEqual([]);
+    expect(byMakefile.map((f) => f.severity)).toEqual(['major']);
+    expect(byMakefile[0]?.consequence).toContain('harness/cases.c');
+  });
+
+  it('counts a #[test] added inside #[cfg(test)] mod tests as the test of its own Rust file', () => {
+    // Prepare
+    const lib: DiffFile = {
+      path: 'src/lib.rs',
+      status: 'modified',
+      patch: [
+        '@@ -1,3 +1,3 @@',
+        ' pub fn add(a: i32) -> i32 {',
+        '-    a + 2',
+        '+    a + 1',
+        ' }',
+        '@@ -9,3 +9,7 @@ mod tests {',
+        '     #[test]',
+        '     fn adds() {}',
+        '+',
+        '+    #[test]',
+        '+    fn adds_one() { assert_eq!(add(1), 2); }',
+        ' }',
+      ].join('\n'),
+    };
+    const onlyCode: DiffFile = { ...lib, patch: lib.patch.split('@@ -9')[0]?.trimEnd() ?? '' };
+
+    // Act
+    const tested = untested({ diff: [lib] });
+    const notTested = untested({ diff: [onlyCode] });
+
+    // Assess
+    expect(tested).toEqual([]);
+    expect(notTested.map((f) => [f.file, f.severity])).toEqual([['src/lib.rs', 'blocker']]);
+  });
+
+  it('counts a Rust integration test for any source of its crate', () => {
+    // Prepare
+    const source = changed('crates/calc/src/eval.rs', ['    Ok(0)']);
+    const test = changed('crates/calc/tests/cli.rs', ['#[test] fn empty() {}']);
+
+    // Assess
+    expect(untested({ diff: [source, test] })).toEqual([]);
+  });
+
+  it('links Go tests by package, JVM and Kotlin Multiplatform tests by class name', () => {
+    // Prepare
+    const go = [
+      changed('internal/parse/lex.go', ['\treturn nil']),
+      changed('internal/parse/parse_test.go', ['func TestLex(t *testing.T) {}']),
+    ];
+    const jvm = [
+      changed('src/main/java/com/acme/Parser.java', ['    return null;']),
+      changed('src/test/java/com/acme/ParserTest.java', ['  @Test void empty() {}']),
+    ];
+    const kmp = [
+      changed('shared/src/commonMain/kotlin/com/acme/Money.kt', ['    return 0']),
+      changed('shared/src/jvmTest/kotlin/com/acme/MoneyTests.kt', ['  @Test fun zero() {}']),
+    ];
+
+    // Assess
+    expect(untested({ diff: go })).toEqual([]);
+    expect(untested({ diff: jvm })).toEqual([]);
+    expect(untested({ diff: kmp })).toEqual([]);
+  });
+
+  it('trusts the run’s own reproduction, in a test file no convention recognises, once verification passed', () => {
+    // Prepare
+    const source = changed('src/parse.c', ['  if (len == 0) return NULL;']);
+    const reproductionTest = changed('qa/empty_input.c', ['CHECK(parse("", 0) == NULL);']);
+    const reproduction = { reproduced: true, testFiles: ['qa/empty_input.c'] };
+    const passed = { argv: ['make', 'check'], passed: true };
+
+    // Act
+    const trusted = untested({ diff: [source, reproductionTest], reproduction, verification: passed });
+    const failed = untested({
+      diff: [source, reproductionTest],
+      reproduction,
+      verification: { ...passed, passed: false },
+    });
+    const notReproduced = untested({
+      diff: [source],
+      reproduction: { reproduced: false, testFiles: [] },
+      verification: passed,
+    });
+
+    // Assess
+    expect(trusted).toEqual([]);
+    expect(failed.map((f) => f.severity)).toEqual(['major']);
+    expect(failed[0]?.consequence).toContain('the verification (make check) did not pass');
+    expect(notReproduced.map((f) => f.severity)).toEqual(['blocker']);
+    expect(notReproduced[0]?.consequence).toContain('did not reproduce the problem');
+  });
+});

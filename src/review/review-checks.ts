@@ -1,11 +1,11 @@
-import { basename, extname } from 'node:path';
+import { basename, dirname, extname } from 'node:path';
 import picomatch from 'picomatch';
-import { TEST_FILE_PATTERNS } from '../policy/diff-scope.js';
+import { splitRustChange, TEST_FILE_PATTERNS, testFileMatcher } from '../policy/test-files.js';
 import type { Finding, ReviewCheck } from './finding.js';
 import type { ReviewInput } from './review-input.js';
 import { changedLines, type DiffFile, hunkRanges, type LineRange } from './unified-diff.js';
 
-/** Where tests conventionally live: the same conventions the diff scope check uses. */
+/** Where tests conventionally live: the one definition the diff scope check and the evidence packet use too. */
 export const DEFAULT_TEST_FILE_PATTERNS: readonly string[] = TEST_FILE_PATTERNS;
 
 /** Extensions of files that hold program logic; data, docs and configuration are not tested this way. */
@@ -76,14 +76,29 @@ function checkFinding(
   return { id: `check:${check}:${key || 'pull-request'}`, source: 'check', check, ...fields };
 }
 
+/** What one changed file contributes to the untested-source check. */
+interface FileChange {
+  file: DiffFile;
+  /** It changes tests: a test file, or lines inside a Rust `#[cfg(test)]` module. */
+  tests: boolean;
+  /** It changes logic outside tests. */
+  logic: boolean;
+}
+
 function sourceWithoutTest(input: ReviewInput): Finding[] {
-  const isTest = picomatch([...(input.testFilePatterns ?? DEFAULT_TEST_FILE_PATTERNS)], { dot: true });
-  const testFiles = input.diff.filter((file) => isTest(file.path));
+  if (reproductionVouches(input) === true) return [];
+  const isTest = testFileMatcher({
+    ...(input.testFilePatterns ? { patterns: input.testFilePatterns } : {}),
+    declared: [...(input.declaredTestFiles ?? []), ...(input.reproduction?.testFiles ?? [])],
+  });
+  const changes = input.diff.map((file) => classifyChange(file, isTest, input.contentsAfter));
+  const testFiles = changes.filter((change) => change.tests).map((change) => change.file);
   const tests = testFiles.map((file) => file.path);
+  const unvouched = reproductionNote(input);
   const findings: Finding[] = [];
-  for (const file of input.diff) {
-    if (isTest(file.path) || !sourceExtensions.has(extname(file.path).toLowerCase())) continue;
-    if (!touchesLogic(file)) continue;
+  for (const { file, tests: ownTests, logic } of changes) {
+    // A Rust source whose own test module changed is tested by it.
+    if (!logic || ownTests) continue;
     const lines = envelope(hunkRanges(file));
     if (tests.length === 0) {
       findings.push(
@@ -92,7 +107,7 @@ function sourceWithoutTest(input: ReviewInput): Finding[] {
           file: file.path,
           lines,
           invariant: 'A change to behaviour ships with a test that fails without it.',
-          consequence: `${file.path} changes logic and no test file changed in this pull request, so nothing shows the change works or keeps it from regressing.`,
+          consequence: `${file.path} changes logic and no test file changed in this pull request, so nothing shows the change works or keeps it from regressing.${unvouched}`,
           suggestion: `Add or update a test that exercises the changed lines of ${file.path}: it should fail on the base commit and pass with the change.`,
           confidence: 1,
         }),
@@ -107,7 +122,7 @@ function sourceWithoutTest(input: ReviewInput): Finding[] {
         file: file.path,
         lines,
         invariant: 'A change to behaviour ships with a test that fails without it.',
-        consequence: `${file.path} changes logic, but none of the changed tests (${tests.join(', ')}) is linked to it by name or by the repository map, so its change may be untested.`,
+        consequence: `${file.path} changes logic, but none of the changed tests (${tests.join(', ')}) is linked to it by name, by import or by the repository map, so its change may be untested.${unvouched}`,
         suggestion: `Add a test for the changed lines of ${file.path}, or show which of the changed tests exercises them.`,
         // The link between tests and sources is inferred from names, so this one can be wrong.
         confidence: 0.7,
@@ -117,6 +132,47 @@ function sourceWithoutTest(input: ReviewInput): Finding[] {
   return findings;
 }
 
+function classifyChange(
+  file: DiffFile,
+  isTest: (path: string) => boolean,
+  contentsAfter: ReviewInput['contentsAfter'],
+): FileChange {
+  if (isTest(file.path)) return { file, tests: true, logic: false };
+  const extension = extname(file.path).toLowerCase();
+  if (!sourceExtensions.has(extension)) return { file, tests: false, logic: false };
+  if (extension === '.rs' && file.patch.includes('@@') && file.status !== 'deleted') {
+    const { testLines, otherLines } = splitRustChange(file.patch, contentsAfter?.[file.path]);
+    return {
+      file,
+      tests: testLines.some((line) => line.trim() !== ''),
+      logic: otherLines.some((line) => !notLogic.test(line)),
+    };
+  }
+  return { file, tests: false, logic: touchesLogic(file) };
+}
+
+/**
+ * The run's own proof: it reproduced the problem with a failing test that this pull request ships,
+ * and the verification passed. `true` when it vouches for every source change, or why it does not.
+ */
+function reproductionVouches(input: ReviewInput): true | string | undefined {
+  const { reproduction, verification } = input;
+  if (!reproduction) return undefined;
+  if (!reproduction.reproduced || reproduction.testFiles.length === 0)
+    return 'the run did not reproduce the problem with a failing test';
+  const inDiff = new Set(input.diff.map((file) => normalisePath(file.path)));
+  if (!reproduction.testFiles.some((test) => inDiff.has(normalisePath(test))))
+    return `the run's reproduction tests (${reproduction.testFiles.join(', ')}) are not in this pull request`;
+  if (!verification) return 'no verification was recorded after the patch';
+  if (!verification.passed) return `the verification (${verification.argv.join(' ')}) did not pass`;
+  return true;
+}
+
+function reproductionNote(input: ReviewInput): string {
+  const why = reproductionVouches(input);
+  return typeof why === 'string' ? ` The run's reproduction does not vouch for it: ${why}.` : '';
+}
+
 function touchesLogic(file: DiffFile): boolean {
   if (file.status === 'renamed' && !file.patch.includes('@@')) return false;
   if (!file.patch.includes('@@')) return true; // binary: assume it matters
@@ -124,32 +180,60 @@ function touchesLogic(file: DiffFile): boolean {
 }
 
 /**
- * A test covers a source when the repository map links them, their names share a stem (or the test's
- * name starts with the source's: `invoice-zero-discount.test.js` tests `invoice.js`), or the test's
- * added lines import the source by its module path.
+ * A test covers a source when the repository map links them; their names share a stem (the test's
+ * name may start with the source's: `invoice-zero-discount.test.js` tests `invoice.js`); the test's
+ * added lines import or include the source by its module path; or the ecosystem runs the test against
+ * the source's whole unit (a Go test in the package's directory, a Rust crate's `tests/` against its
+ * `src/`).
  */
 function testCovers(test: DiffFile, source: string, links: ReviewInput['testLinks']): boolean {
   if (links?.some((link) => link.test === test.path && link.source === source)) return true;
+  if (sameUnit(test.path, source)) return true;
   const stem = stemOf(source);
   if (stem.length === 0) return false;
   const testStem = stemOf(test.path);
   if (testStem === stem || new RegExp(`^${escapeRegExp(stem)}[._-]`).test(testStem)) return true;
-  // Only a relative import by the source's own file name counts (`../src/invoice.js`).
-  const importPath = new RegExp(
-    `(from|require\\(|import)\\s*\\(?\\s*['"][./]*[^'"]*\\/${escapeRegExp(basename(source))}['"]`,
-  );
-  return changedLines(test.patch).some((line) => importPath.test(line));
+  const name = escapeRegExp(basename(source));
+  const word = escapeRegExp(basename(source).replace(/\.[^.]+$/, ''));
+  const references = [
+    // Only a relative import by the source's own file name counts (`../src/invoice.js`).
+    new RegExp(`(from|require\\(|import)\\s*\\(?\\s*['"][./]*[^'"]*\\/${name}['"]`),
+    // C and C++: `#include "parse.h"` or `#include "../src/parse.c"`.
+    new RegExp(`^\\s*#\\s*include\\s*["<](?:[^">]*/)?${word}\\.(?:h|hh|hpp|hxx|c|cc|cpp|cxx)[">]`),
+    // Python: `from calc.parse import ...`, `import parse`.
+    ...(extname(source) === '.py' ? [new RegExp(`^\\s*(?:from|import)\\s+(?:[\\w.]+\\.)?${word}\\b`)] : []),
+  ];
+  return changedLines(test.patch).some((line) => references.some((reference) => reference.test(line)));
+}
+
+/** Ecosystems whose tests run against a whole package or crate rather than one file. */
+function sameUnit(test: string, source: string): boolean {
+  if (test.endsWith('_test.go') && source.endsWith('.go')) return dirname(test) === dirname(source);
+  if (test.endsWith('.rs') && source.endsWith('.rs')) {
+    const crate = /^(.*?)(?:^|\/)(?:tests|benches)\//.exec(test);
+    if (!crate) return false;
+    const root = crate[1] ? `${crate[1]}/` : '';
+    return source.startsWith(`${root}src/`);
+  }
+  return false;
 }
 
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 function stemOf(path: string): string {
-  return basename(path)
-    .replace(/\.[^.]+$/, '')
-    .replace(/[._-](test|spec)$/i, '')
-    .replace(/^test_/i, '')
-    .replace(/_test$/i, '')
-    .toLowerCase();
+  return (
+    basename(path)
+      .replace(/\.[^.]+$/, '')
+      // JVM: `ParserTest`, `ParserTests`, `ParserSpec`, `ParserIT` test `Parser`.
+      .replace(/(?<=[a-z0-9])(?:Tests?|Spec|IT)$/, '')
+      .replace(/[._-](test|spec)$/i, '')
+      .replace(/^(?:test|check)_/i, '')
+      .toLowerCase()
+  );
+}
+
+function normalisePath(path: string): string {
+  return path.replace(/\\/g, '/').replace(/^\.\//, '');
 }
 
 function evidenceIncomplete(input: ReviewInput): Finding[] {

@@ -31,9 +31,33 @@ export const ReviewInput = z.strictObject({
   ),
   /** Globs or paths the repository map labels sensitive (matched on the whole path, dotfiles included). */
   sensitivePaths: z.array(z.string()),
-  /** Globs that name test files; the conventional test locations and suffixes when absent. */
+  /** Globs that name test files; the conventions of `src/policy/test-files.ts` when absent. */
   testFilePatterns: z.array(z.string()).min(1).optional(),
+  /**
+   * Files the repository declares as tests whatever their names (the Makefile's `test`/`check`
+   * prerequisites, from the repository map).
+   */
+  declaredTestFiles: z.array(z.string()).optional(),
   /** Which test exercises which source file, from the repository map. */
   testLinks: z.array(TestLink).optional(),
+  /**
+   * The run's reproduction (`reproduction.recorded`): when it reproduced the problem with its
+   * test files and the verification passed, the run itself proved the change is tested.
+   */
+  reproduction: z.strictObject({ reproduced: z.boolean(), testFiles: z.array(z.string()) }).optional(),
+  /** The last verification (`verification.completed`): the test command and whether it passed. */
+  verification: z
+    .strictObject({
+      argv: z.array(z.string()).min(1),
+      passed: z.boolean(),
+      /** The test output as `excerptTestOutput` cuts it, shown to the reviewer. */
+      excerpt: z.string().optional(),
+    })
+    .optional(),
+  /**
+   * The content after the change of files whose diff alone cannot say what is a test: Rust sources,
+   * whose `#[cfg(test)]` modules hold tests. Without it those modules are read from the hunks.
+   */
+  contentsAfter: z.record(z.string(), z.string()).optional(),
 });
 export type ReviewInput = z.infer<typeof ReviewInput>;
