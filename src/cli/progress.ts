@@ -23,8 +23,17 @@ function eventLine(event: RunEvent): string {
       return `request rejected: ${event.data.reason}`;
     case 'risk.classified':
       return `risk ${event.data.tier}, autonomy tier ≤ ${event.data.maxAutonomyTier}${event.data.requiredApprovals.length ? `, approvals: ${event.data.requiredApprovals.join(', ')}` : ''}`;
-    case 'context.built':
-      return `repository mapped: ${event.data.files} files, tests: ${event.data.testCommand?.join(' ') ?? 'none found'}`;
+    case 'context.built': {
+      const notes = [
+        ...(event.data.toolchains ? [`toolchains: ${event.data.toolchains.join(', ') || 'none'}`] : []),
+        ...(event.data.configFile ? [`configuration: ${event.data.configFile.origin}`] : []),
+        ...(event.data.setupSkipped ?? []).map((skip) => `not installed (${skip.ecosystem}): ${skip.reason}`),
+        ...(event.data.configRefused ?? []).map(
+          (refused) => `refused ${refused.argv.join(' ')}: ${refused.reason}`,
+        ),
+      ];
+      return `repository mapped: ${event.data.files} files, tests: ${event.data.testCommand?.join(' ') ?? 'none found'}${notes.length ? `; ${notes.join('; ')}` : ''}`;
+    }
     case 'plan.created':
       return `plan: ${event.data.plan.steps.map((s) => s.id).join(' → ')} (≤ ${event.data.plan.maxPatchIterations} patch iterations)`;
     case 'approval.requested':

@@ -32,7 +32,21 @@ export const runEventData = {
     virtualenv: z.string().optional(),
     profileEnv: z.record(z.string(), z.string()).optional(),
     /** Installs the map found that the setup phase did not run, and why. */
-    setupSkipped: z.array(z.strictObject({ ecosystem: z.string(), argv: z.array(z.string()), reason: z.string() })).optional(),
+    setupSkipped: z
+      .array(z.strictObject({ ecosystem: z.string(), argv: z.array(z.string()), reason: z.string() }))
+      .optional(),
+    /** The repository's .gantry.yaml at the base commit, stored by hash; what it set and what was refused. */
+    configFile: z.strictObject({ origin: z.string(), text: Sha256 }).optional(),
+    configRefused: z
+      .array(
+        z.strictObject({
+          argv: z.array(z.string()),
+          source: z.string(),
+          rule: z.string(),
+          reason: z.string(),
+        }),
+      )
+      .optional(),
     agentContextFiles: z.array(z.string()),
     sensitivePaths: z.array(z.string()),
   }),

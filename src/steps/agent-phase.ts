@@ -7,9 +7,9 @@ import { toolInputSchemas } from '../domain/tools.js';
 import type { RunJournal } from '../evidence/run-journal.js';
 import { ToolGateway } from '../gateway/tool-gateway.js';
 import { applyEdit } from '../gateway/workspace-edit.js';
-import { contractAllowsEdit } from '../policy/capabilities.js';
 import { generatedPathRule } from '../policy/generated-paths.js';
 import { authorizationFrame } from './policy-context.js';
+import { repositoryConfigOf } from './repository-config-of.js';
 import { agentActor, requestOf } from './run-context.js';
 import { assertRunMayContinue } from './run-guard.js';
 import { profileCommand, type RepoState, type StepDeps } from './step-deps.js';
@@ -42,6 +42,7 @@ export async function runWorkspacePhase(
     ? (JSON.parse(await deps.artifacts.getText(options.transcript)) as ModelMessage[])
     : [{ role: 'user', content: [{ type: 'text', text: briefing(requestOf(journal), plan, context) }] }];
 
+  const config = await repositoryConfigOf(deps, journal);
   const gateway = new ToolGateway(journal, deps.artifacts, deps.sandbox, deps.redactor, {
     workspace: repo.workspace,
     repositoryPrograms: new Set(context.commands.map((c) => c.argv[0] as string)),
@@ -52,7 +53,9 @@ export async function runWorkspacePhase(
     maxIdenticalCalls: deps.settings.maxIdenticalToolCalls,
     policy: deps.policy,
     frame: authorizationFrame(deps, journal),
-    mayEdit: (path) => contractAllowsEdit(deps.capabilities.get(requestOf(journal).capability), path),
+    // The contract narrowed by the operator's and the repository's configuration: a path is editable
+    // only when every layer allows it and none forbids it.
+    mayEdit: config.editable,
     generated: generatedPathRule(
       await git.show(options.baseCommit, '.gitignore'),
       requestText(requestOf(journal)),

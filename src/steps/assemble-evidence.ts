@@ -1,23 +1,17 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type EvidencePacket, renderEvidenceMarkdown, scoreEvidence } from '../domain/evidence.js';
+import {
+  type EvidencePacket,
+  excerptTestOutput,
+  renderEvidenceMarkdown,
+  scoreEvidence,
+} from '../domain/evidence.js';
 import type { RunJournal } from '../evidence/run-journal.js';
+import { isTestFile } from '../policy/test-files.js';
 import { planOf } from './agent-phase.js';
 import { journalFor, requestOf, stepActor } from './run-context.js';
 import type { RepoState, RunRef, StepDeps } from './step-deps.js';
 import { WorkspaceGit } from './workspace-git.js';
-
-const EXCERPT_LINES = 30;
-const failureLine = /\b(not ok|FAIL(ED)?|AssertionError|Error:|Traceback|panic:)/;
-
-/** The part of a test run a reviewer needs: the first failure when there is one, and the closing summary. */
-export function excerptOf(output: string): string {
-  const lines = output.split('\n');
-  const tail = lines.slice(-12);
-  const first = lines.findIndex((line) => failureLine.test(line));
-  if (first === -1 || first >= lines.length - 12) return lines.slice(-EXCERPT_LINES).join('\n');
-  return [...lines.slice(first, first + EXCERPT_LINES - 13), '…', ...tail].join('\n');
-}
 
 /**
  * Builds the evidence packet from the run's own records: what the log says happened, not what the
@@ -76,7 +70,7 @@ async function buildPacket(deps: StepDeps, journal: RunJournal, repo: RepoState)
   const changed = filesChanged.map((f) => f.path);
   const testFiles = reproduction?.testFiles ?? [];
 
-  const excerpt = async (hash: string) => excerptOf(await deps.artifacts.getText(hash));
+  const excerpt = async (hash: string) => excerptTestOutput(await deps.artifacts.getText(hash));
   const modelTurns = events.filter((e) => e.type === 'model.turn');
   const finalPatch = events.filter((e) => e.type === 'patch.iteration').at(-1);
 
@@ -89,7 +83,7 @@ async function buildPacket(deps: StepDeps, journal: RunJournal, repo: RepoState)
     scope: {
       filesChanged,
       outsidePlan: plan.expectedScope.length
-        ? changed.filter((f) => !plan.expectedScope.includes(f) && !testFiles.includes(f))
+        ? changed.filter((f) => !plan.expectedScope.includes(f) && !isTestFile(f, testFiles))
         : [],
     },
     reproduction: {

@@ -5,9 +5,11 @@ import type { RunJournal } from '../evidence/run-journal.js';
 import { branchNameFor } from '../forge/branch-name.js';
 import { gitDirOf } from '../forge/git-command.js';
 import { describeResult } from '../gateway/tool-gateway.js';
+import { effectiveRepositoryConfig } from '../policy/repository-config.js';
 import { sensitivePathRulesFrom } from '../policy/risk-rules.js';
 import { mapRepository as buildMap } from '../repomap/map-repository.js';
 import { authorizeLifecycle } from './policy-context.js';
+import { readRepositoryConfigFile } from './repository-config-of.js';
 import { journalFor, requestOf, stepActor } from './run-context.js';
 import { planSetup, type SetupPlan } from './setup-plan.js';
 import {
@@ -54,15 +56,44 @@ export async function mapRepository(deps: StepDeps, input: { run: RunRef }): Pro
       excerpt: deps.redactor.redact(f.excerpt).text,
     }));
     const contract = deps.capabilities.get(request.capability);
-    const plan = planSetup(map, contract, deps.settings.egressEndpoints ?? []);
+    const configFile = await readRepositoryConfigFile(git, commit, map.files);
+    const config = effectiveRepositoryConfig({
+      contract,
+      ...(configFile ? { repositoryFile: configFile } : {}),
+      request,
+      repositoryPrograms: new Set(map.commands.map((c) => c.argv[0] as string)),
+    });
+    const toolchains = config.toolchains?.kinds ?? map.toolchains;
+    const plan = planSetup(
+      { ...map, ...(toolchains ? { toolchains } : {}) },
+      contract,
+      deps.settings.egressEndpoints ?? [],
+    );
+    // The configuration's own setup commands run after the installs, with the same egress; its
+    // variables reach every later command (each already passed the sandbox's allowlist).
+    for (const command of config.setup) {
+      plan.steps.push({
+        ecosystem: 'config',
+        argv: command.argv,
+        network: true,
+        declaredIn: configFile?.origin ?? 'the request',
+      });
+    }
+    Object.assign(plan.profile.env, config.env);
     await runSetupPhase(deps, journal, workspace, plan);
-    const testCommand = map.commands.find((c) => c.kind === 'test')?.argv;
+    // The operator's test command runs outright; the repository file's comes before what the map guessed.
+    const testCommand = config.test?.argv ?? map.commands.find((c) => c.kind === 'test')?.argv;
+    const refused = [...config.refusedSetup, ...config.refusedTest];
     return {
       artifact: await deps.artifacts.put(JSON.stringify(map), 'application/json'),
       commit,
       files: map.files.length,
       testCommand,
-      ...(map.toolchains ? { toolchains: map.toolchains } : {}),
+      ...(toolchains ? { toolchains } : {}),
+      ...(configFile
+        ? { configFile: { origin: configFile.origin, text: await deps.artifacts.put(configFile.text) } }
+        : {}),
+      ...(refused.length > 0 ? { configRefused: refused } : {}),
       ...(plan.profile.virtualenv ? { virtualenv: plan.profile.virtualenv } : {}),
       ...(Object.keys(plan.profile.env).length > 0 ? { profileEnv: plan.profile.env } : {}),
       ...(plan.skipped.length > 0 ? { setupSkipped: plan.skipped } : {}),

@@ -1,3 +1,5 @@
+import type { RepositoryContext } from '../domain/context.js';
+import { excerptTestOutput } from '../domain/evidence.js';
 import { parseUnifiedDiff, renderReview, reviewPullRequest as review } from '../review/index.js';
 import { agentActor, journalFor, requestOf, stepActor } from './run-context.js';
 import type { RepoState, RunRef, StepDeps } from './step-deps.js';
@@ -20,6 +22,23 @@ export async function reviewPullRequest(
     const events = journal.events();
     const scope = events.filter((e) => e.type === 'scope.checked').at(-1);
     const evidence = journal.find('evidence', 'evidence.assembled')?.data;
+    const reproduced = journal.find('reproduction', 'reproduction.recorded')?.data;
+    const verified = events.filter((e) => e.type === 'verification.completed').at(-1);
+    const verification =
+      verified?.type === 'verification.completed' && verified.data.argv.length > 0
+        ? {
+            argv: verified.data.argv,
+            passed: verified.data.passed,
+            excerpt: excerptTestOutput(await deps.artifacts.getText(verified.data.output)),
+          }
+        : undefined;
+    // Rust tests live inside the sources (#[cfg(test)] modules): the review reads those files whole.
+    const contentsAfter: Record<string, string> = {};
+    for (const file of diff.filter((f) => f.path.endsWith('.rs'))) {
+      const text = await git.show('HEAD', file.path);
+      if (text !== undefined) contentsAfter[file.path] = text;
+    }
+    const context = JSON.parse(await deps.artifacts.getText(input.repo.context)) as RepositoryContext;
     const started = Date.now();
     const result = await review(
       {
@@ -30,6 +49,12 @@ export async function reviewPullRequest(
         constraints: scope?.type === 'scope.checked' ? scope.data.checks : [],
         scopeViolations: scope?.type === 'scope.checked' ? scope.data.violations : [],
         sensitivePaths: journal.find('context', 'context.built')?.data.sensitivePaths ?? [],
+        testLinks: context.testLinks,
+        ...(reproduced
+          ? { reproduction: { reproduced: reproduced.reproduced, testFiles: reproduced.testFiles } }
+          : {}),
+        ...(verification ? { verification } : {}),
+        ...(Object.keys(contentsAfter).length > 0 ? { contentsAfter } : {}),
       },
       { model: deps.model, redactor: deps.redactor },
     );

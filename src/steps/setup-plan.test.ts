@@ -22,7 +22,9 @@ describe('planSetup', () => {
     );
 
     // Assess
-    expect(plan.steps).toEqual([expect.objectContaining({ argv: ['npm', 'install', '--ignore-scripts'], network: true })]);
+    expect(plan.steps).toEqual([
+      expect.objectContaining({ argv: ['npm', 'install', '--ignore-scripts'], network: true }),
+    ]);
     expect(plan.skipped).toEqual([]);
   });
 
@@ -30,7 +32,9 @@ describe('planSetup', () => {
     // Act
     const plan = planSetup(
       {
-        commands: [install('pytest', ['python3', '-m', 'pip', 'install', '--only-binary', ':all:', '-e', '.[test]'])],
+        commands: [
+          install('pytest', ['python3', '-m', 'pip', 'install', '--only-binary', ':all:', '-e', '.[test]']),
+        ],
         files: ['pyproject.toml', 'src/mypkg/__init__.py', 'tests/test_a.py'],
         toolchains: ['python'],
       },
@@ -49,7 +53,10 @@ describe('planSetup', () => {
   it('runs pip for real, into the virtualenv, when PyPI is allowlisted', () => {
     // Act
     const plan = planSetup(
-      { commands: [install('pytest', ['python3', '-m', 'pip', 'install', '-r', 'requirements.txt'])], files: [] },
+      {
+        commands: [install('pytest', ['python3', '-m', 'pip', 'install', '-r', 'requirements.txt'])],
+        files: [],
+      },
       scriptsOff,
       [...npmOnly, 'pypi.org:443', 'files.pythonhosted.org:443'],
     );
