@@ -20,7 +20,15 @@ import {
 } from './egress/index.js';
 import { type EnvironmentAllowlist, sandboxEnvironment } from './environment.js';
 import { SandboxUsers } from './sandbox-users.js';
-import { detectSandboxView, prepareEtc, type SandboxView, sandboxHome, type ToolchainKind } from './view.js';
+import {
+  detectSandboxView,
+  type PublishedMavenRepository,
+  prepareEtc,
+  publishMavenRepository,
+  type SandboxView,
+  sandboxHome,
+  type ToolchainKind,
+} from './view.js';
 
 /** Options for {@link BwrapSandbox}. */
 export interface BwrapSandboxOptions extends ConfinementOptions {
@@ -69,6 +77,7 @@ export class BwrapSandbox implements Sandbox {
   private readonly etcDirs = new Map<number, string>();
   private readonly views = new Map<string, SandboxView>();
   private readonly extraPaths: readonly string[];
+  private readonly maven: PublishedMavenRepository | undefined;
 
   constructor(options: BwrapSandboxOptions = {}) {
     this.bwrapPath = options.bwrapPath ?? '/usr/bin/bwrap';
@@ -76,11 +85,17 @@ export class BwrapSandbox implements Sandbox {
     const root = process.getuid?.() === 0;
     this.confinement = detectConfinement({ ...options, unprivilegedCommands: root || undefined });
     this.allowlist = options.environmentAllowlist;
-    this.extraPaths = options.extraPaths ?? [];
-    this.view = detectSandboxView({ toolchains: options.toolchains, extraPaths: this.extraPaths });
     this.runtimeDir =
       options.runtimeDir ??
       (root ? '/run/gantry-sandbox' : join(tmpdir(), `gantry-sandbox-${process.getuid?.()}`));
+    this.extraPaths = options.extraPaths ?? [];
+    // Only root has the host's Maven cache to publish (and only root can publish it for other uids).
+    this.maven = root ? publishMavenRepository(this.runtimeDir) : undefined;
+    this.view = detectSandboxView({
+      toolchains: options.toolchains,
+      extraPaths: this.extraPaths,
+      maven: this.maven,
+    });
     this.tmpBytes = options.tmpBytes ?? 1024 ** 3;
     this.users = root ? new SandboxUsers(join(this.runtimeDir, 'uids')) : undefined;
   }
@@ -160,6 +175,7 @@ export class BwrapSandbox implements Sandbox {
         '1777',
         '--dir',
         sandboxHome,
+        ...homeFileArguments(view),
         '--bind',
         hostWorkspace,
         this.workspaceMount,
@@ -225,7 +241,7 @@ export class BwrapSandbox implements Sandbox {
     const key = [...wanted].sort().join(',');
     let view = this.views.get(key);
     if (!view) {
-      view = detectSandboxView({ toolchains: [...wanted], extraPaths: this.extraPaths });
+      view = detectSandboxView({ toolchains: [...wanted], extraPaths: this.extraPaths, maven: this.maven });
       this.views.set(key, view);
     }
     return view;
@@ -314,4 +330,28 @@ function workspaceRelative(path: string): string {
     });
   }
   return normal;
+}
+
+/** Binds the view's home files (settings) into the private home, their parents made traversable first. */
+function homeFileArguments(view: SandboxView): string[] {
+  const args: string[] = [];
+  const made = new Set<string>([sandboxHome]);
+  for (const file of view.toolchains.flatMap((toolchain) => toolchain.homeFiles ?? [])) {
+    const at = posix.join(sandboxHome, posix.normalize(file.at));
+    const missing: string[] = [];
+    for (
+      let dir = posix.dirname(at);
+      !made.has(dir) && dir.startsWith(sandboxHome);
+      dir = posix.dirname(dir)
+    ) {
+      missing.unshift(dir);
+    }
+    for (const dir of missing) {
+      // World-writable like the home itself, so the command can add its own files beside the settings.
+      args.push('--perms', '1777', '--dir', dir);
+      made.add(dir);
+    }
+    args.push('--ro-bind', file.host, at);
+  }
+  return args;
 }

@@ -61,7 +61,8 @@ describe('the sandbox view', () => {
       '/home',
       '/var/lib',
       '/var/log',
-      '/run',
+      '/run/gantry-sandbox/uids',
+      '/run/lock',
       '/sys',
       '/root/.npmrc',
       '/root/.gitconfig',
@@ -236,6 +237,26 @@ describe('the sandbox view', () => {
     expect(pythonOnly.stdout).toContain('python');
     expect(rust.stdout.split('\n')).toContain('rust');
   });
+
+  it.runIf(asRoot && has('mvn') && existsSync(join(homedir(), '.m2', 'repository')))(
+    "builds a Maven project offline from the host's published repository, as the unprivileged uid",
+    async () => {
+      // Prepare: settings and the repository come from the view; nothing here names them.
+      const settings = await sandbox().run({
+        argv: [
+          'sh',
+          '-c',
+          'cat ~/.m2/settings.xml; test -w "$(sed -n "s:.*<localRepository>\\(.*\\)</localRepository>.*:\\1:p" ~/.m2/settings.xml)" && echo writable; true',
+        ],
+        workspace,
+        toolchains: ['java'],
+      });
+
+      // Assess
+      expect(settings.stdout).toContain('<offline>true</offline>');
+      expect(settings.stdout).not.toContain('writable');
+    },
+  );
 
   it('lists only allowlisted /etc entries and creates world-traversable parents', () => {
     // Act

@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
 import {
+  chmodSync,
   cpSync,
   existsSync,
   lstatSync,
   mkdirSync,
+  readdirSync,
   readFileSync,
   realpathSync,
   renameSync,
@@ -38,6 +40,8 @@ export interface ToolchainView {
   path: string[];
   /** Variables such as RUSTUP_HOME or JAVA_HOME, set from the view, never inherited from the host. */
   env: Record<string, string>;
+  /** Host files bound read-only into the sandbox's private home (relative path there), such as settings. */
+  homeFiles?: { host: string; at: string }[];
 }
 
 /** The complete view: system directories, a minimal /etc, and the detected toolchains. */
@@ -172,13 +176,75 @@ function pythonToolchain(hostPath: string): ToolchainView | undefined {
   };
 }
 
-function javaToolchain(hostPath: string): ToolchainView | undefined {
+function javaToolchain(
+  hostPath: string,
+  maven: PublishedMavenRepository | undefined,
+): ToolchainView | undefined {
   const found = whichOnHost('java', hostPath);
   const real = found ? realpathOrUndefined(found) : undefined;
   if (!real) return undefined;
   const javaHome = dirname(dirname(real));
   const binds: ViewBind[] = underUsr(javaHome) ? [] : [{ host: javaHome, reason: 'the JDK' }];
-  return { kind: 'java', binds, path: [], env: { JAVA_HOME: javaHome } };
+  if (!maven) return { kind: 'java', binds, path: [], env: { JAVA_HOME: javaHome } };
+  // The host's Maven cache, as a copy the sandbox uid may read, and settings that build offline from it.
+  return {
+    kind: 'java',
+    binds: [...binds, { host: maven.repository, reason: "the host's Maven repository, read-only" }],
+    path: [],
+    env: { JAVA_HOME: javaHome },
+    homeFiles: [{ host: maven.settings, at: '.m2/settings.xml' }],
+  };
+}
+
+/** A read-only copy of the host's Maven repository the sandbox uid can read, and settings pointing at it. */
+export interface PublishedMavenRepository {
+  repository: string;
+  settings: string;
+}
+
+/**
+ * Publishes the host's Maven repository (`~/.m2/repository`, 0750 root's under /root) for the sandbox:
+ * a copy under `runtimeDir` readable by every uid, refreshed when the source changes, and a
+ * settings.xml that names it as the local repository and builds offline. Undefined without Maven or a
+ * repository. Writes outside the copy are refused by the read-only bind; an offline build that finds
+ * everything it needs writes nothing there.
+ *
+ * @example
+ * const maven = publishMavenRepository('/run/gantry-sandbox');
+ */
+export function publishMavenRepository(
+  runtimeDir: string,
+  options: { home?: string; hostPath?: string } = {},
+): PublishedMavenRepository | undefined {
+  const source = join(options.home ?? homedir(), '.m2', 'repository');
+  if (!whichOnHost('mvn', options.hostPath ?? process.env.PATH ?? systemPath) || !isDirectory(source))
+    return undefined;
+  const stamp = `${statSync(source).mtimeMs}`;
+  const target = join(runtimeDir, 'maven-repository');
+  const stampFile = join(runtimeDir, 'maven-repository.stamp');
+  const settings = join(runtimeDir, 'maven-settings.xml');
+  if (!existsSync(stampFile) || readFileSync(stampFile, 'utf8') !== stamp || !existsSync(target)) {
+    mkdirSync(runtimeDir, { recursive: true, mode: 0o755 });
+    const staging = `${target}.${process.pid}.${Date.now()}`;
+    cpSync(source, staging, { recursive: true, verbatimSymlinks: true });
+    makeWorldReadable(staging);
+    rmSync(target, { recursive: true, force: true });
+    renameSync(staging, target);
+    writeFileSync(stampFile, stamp);
+  }
+  writeFileSync(
+    settings,
+    `<settings><localRepository>${target}</localRepository><offline>true</offline></settings>\n`,
+    { mode: 0o644 },
+  );
+  return { repository: target, settings };
+}
+
+function makeWorldReadable(path: string): void {
+  const stats = lstatSync(path);
+  if (stats.isSymbolicLink()) return;
+  chmodSync(path, stats.mode | (stats.isDirectory() ? 0o755 : 0o644));
+  if (stats.isDirectory()) for (const name of readdirSync(path)) makeWorldReadable(join(path, name));
 }
 
 function rustToolchain(hostPath: string, home: string): ToolchainView | undefined {
@@ -242,6 +308,8 @@ export function detectSandboxView(
     home?: string;
     /** Operator-configured host paths to expose read-only as well. */
     extraPaths?: readonly string[];
+    /** The host's Maven repository as published for the sandbox (see publishMavenRepository). */
+    maven?: PublishedMavenRepository;
   } = {},
 ): SandboxView {
   const hostPath = options.hostPath ?? process.env.PATH ?? systemPath;
@@ -250,7 +318,7 @@ export function detectSandboxView(
   const detectors: Record<ToolchainKind, () => ToolchainView | undefined> = {
     node: nodeToolchain,
     python: () => pythonToolchain(hostPath),
-    java: () => javaToolchain(hostPath),
+    java: () => javaToolchain(hostPath, options.maven),
     rust: () => rustToolchain(hostPath, home),
     go: () => goToolchain(hostPath),
     // gcc, make and binutils live in /usr, which every view has.
