@@ -43,6 +43,10 @@
  *   analysis that detected it to the rollback run's recovery check under traffic. Target: p95 under
  *   60 s, success 100%. Baseline in the same run: the deployer alone redeploying the previous commit
  *   and checking recovery (the floor any rollback pays), and the ratio of the MTTR p50 to it.
+ * - repository map time: `mapRepository` of a generated 2,000-file pnpm monorepo in a git work tree
+ *   (packages two levels deep, a CI workflow, a README, a Python service), median of 5 after a
+ *   warm-up. Baseline in the same run: `git ls-files -z --stage` on the same tree, which the map
+ *   runs first; the ratio is the map's cost in units of listing the files.
  */
 import '../src/runtime-polyfills.js';
 import { type Figure, formatFigure } from './measure.js';
@@ -60,6 +64,7 @@ const CEDAR_DECISIONS = 10_000;
 const MERGE_QUEUE_PULLS = 50;
 const ROLLBACK_REGRESSIONS = 20;
 const ROLLBACK_MTTR_TARGET_MS = 60_000;
+const REPOSITORY_MAP_FILES = 2000;
 
 const print = (...figures: Figure[]) => {
   for (const figure of figures) console.log(formatFigure(figure));
@@ -149,6 +154,19 @@ print(
   { name: 'authorization request parse rate', value: cedar.parsePerSecond, unit: 'requests/s' },
   { name: 'authorization request parse p50', value: cedar.parseP50Us, unit: 'µs' },
   { name: 'cedar decision p50 / request parse p50', value: cedar.decisionP50Us / cedar.parseP50Us },
+);
+
+const { measureRepositoryMap } = await import('./repository-map.js');
+const repositoryMap = await measureRepositoryMap({ files: REPOSITORY_MAP_FILES, samples: 5 });
+print(
+  { name: 'repository map files', value: repositoryMap.files, unit: 'files' },
+  { name: 'repository map commands found', value: repositoryMap.commands, unit: 'commands' },
+  { name: 'repository map time', value: repositoryMap.mapMs, unit: 'ms' },
+  { name: 'git ls-files time (baseline)', value: repositoryMap.gitLsFilesMs, unit: 'ms' },
+  {
+    name: 'repository map time / git ls-files baseline',
+    value: repositoryMap.mapMs / repositoryMap.gitLsFilesMs,
+  },
 );
 
 const { measureInfraCheck } = await import('./infra.js');

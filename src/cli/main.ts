@@ -443,9 +443,14 @@ program
 
 program
   .command('map')
-  .description('map a repository: files, build and test commands, test links, owners, sensitive paths')
+  .description(
+    'map a repository: files, commands from manifests, CI and docs with the one chosen per kind and why, test folders, test links, owners, sensitive paths',
+  )
   .argument('<path>', 'repository directory')
-  .option('--json', 'print the repository context as JSON')
+  .option(
+    '--json',
+    'print the repository context as JSON (commands, selection, packageManager, testFolders, codeOwnersPath)',
+  )
   .action(async (dir: string, options: { json?: boolean }) => {
     const rules = await loadRiskRules(`${policiesDir}/risk-rules.yaml`);
     const context = await mapRepository(resolve(dir), {

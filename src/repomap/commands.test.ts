@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { RepositoryCommand } from '../domain/context.js';
+import type { RepositoryCommand, RepositoryContext } from '../domain/context.js';
 import { CapabilityContract, loadCapabilities } from '../policy/capabilities.js';
 import { installArgv, makeTargets } from './commands.js';
 import { mapRepository } from './map-repository.js';
@@ -19,14 +19,19 @@ async function repositoryWith(files: Record<string, string>): Promise<string> {
   return dir;
 }
 
-async function commandsOf(files: Record<string, string>): Promise<RepositoryCommand[]> {
-  const dir = await repositoryWith(files);
-  return (await mapRepository(dir, { repository: 'acme/fixture' })).commands;
+async function mapOf(files: Record<string, string>): Promise<RepositoryContext> {
+  return mapRepository(await repositoryWith(files), { repository: 'acme/fixture' });
 }
 
-/** argv per kind, the shape most assertions care about. */
-function argvByKind(commands: RepositoryCommand[]): Array<[string, string[]]> {
-  return commands.map((command) => [command.kind, command.argv]);
+async function commandsOf(files: Record<string, string>): Promise<RepositoryCommand[]> {
+  return (await mapOf(files)).commands;
+}
+
+/** `kind: argv (in cwd)`, the shape most assertions care about. */
+function lines(commands: readonly RepositoryCommand[]): string[] {
+  return commands.map(
+    (command) => `${command.kind}: ${command.argv.join(' ')}${command.cwd ? ` (in ${command.cwd})` : ''}`,
+  );
 }
 
 afterEach(async () => {
@@ -36,7 +41,7 @@ afterEach(async () => {
 const packageJson = (content: object) => JSON.stringify(content, null, 2);
 
 describe('node package managers', () => {
-  it('uses npm ci --ignore-scripts with a package-lock.json and lists only the scripts that exist', async () => {
+  it('uses npm ci --ignore-scripts with a package-lock.json, with source, line and confidence', async () => {
     // Prepare / Act
     const commands = await commandsOf({
       'package.json': packageJson({ scripts: { test: 'vitest run', lint: 'biome check' } }),
@@ -50,6 +55,8 @@ describe('node package managers', () => {
         kind: 'install',
         argv: ['npm', 'ci', '--ignore-scripts'],
         declaredIn: 'package.json',
+        source: 'manifest',
+        confidence: 0.9,
         needsNetwork: true,
       },
       {
@@ -57,21 +64,45 @@ describe('node package managers', () => {
         kind: 'test',
         argv: ['npm', 'test'],
         declaredIn: 'package.json',
+        line: 3,
+        source: 'manifest',
+        confidence: 0.95,
+        needsNetwork: false,
+      },
+      {
+        ecosystem: 'npm',
+        kind: 'lint',
+        argv: ['npm', 'run', 'lint'],
+        declaredIn: 'package.json',
+        line: 4,
+        source: 'manifest',
+        confidence: 0.95,
         needsNetwork: false,
       },
     ]);
   });
 
-  it('uses npm install without a lockfile and finds build and test scripts', async () => {
+  it('installs without a lockfile, and reads build, typecheck and format scripts', async () => {
     const commands = await commandsOf({
-      'package.json': packageJson({ scripts: { build: 'tsc', test: 'node --test' } }),
+      'package.json': packageJson({
+        scripts: {
+          build: 'tsc',
+          test: 'node --test',
+          'type-check': 'tsc --noEmit',
+          format: 'x',
+          'format:check': 'y',
+        },
+      }),
     });
 
-    expect(argvByKind(commands)).toEqual([
-      ['install', ['npm', 'install', '--ignore-scripts']],
-      ['build', ['npm', 'run', 'build']],
-      ['test', ['npm', 'test']],
+    expect(lines(commands)).toEqual([
+      'install: npm install --ignore-scripts',
+      'build: npm run build',
+      'test: npm test',
+      'typecheck: npm run type-check',
+      'format: npm run format:check',
     ]);
+    expect(commands[0]?.source).toBe('convention');
   });
 
   it("ignores npm init's placeholder test script", async () => {
@@ -79,322 +110,349 @@ describe('node package managers', () => {
       'package.json': packageJson({ scripts: { test: 'echo "Error: no test specified" && exit 1' } }),
     });
 
-    expect(argvByKind(commands)).toEqual([['install', ['npm', 'install', '--ignore-scripts']]]);
+    expect(commands.map((command) => command.kind)).toEqual(['install']);
   });
 
-  it('uses pnpm with a frozen lockfile when pnpm-lock.yaml is present', async () => {
-    const commands = await commandsOf({
-      'package.json': packageJson({ scripts: { build: 'tsc', test: 'vitest' } }),
-      'pnpm-lock.yaml': "lockfileVersion: '9.0'\n",
+  it('uses pnpm with a frozen lockfile, yarn classic, and --immutable --mode=skip-build for Yarn 2+', async () => {
+    const pnpm = await commandsOf({
+      'package.json': packageJson({ scripts: { test: 'x' } }),
+      'pnpm-lock.yaml': '',
     });
-
-    expect(commands.map((command) => command.ecosystem)).toEqual(['pnpm', 'pnpm', 'pnpm']);
-    expect(argvByKind(commands)).toEqual([
-      ['install', ['pnpm', 'install', '--frozen-lockfile', '--ignore-scripts']],
-      ['build', ['pnpm', 'run', 'build']],
-      ['test', ['pnpm', 'test']],
-    ]);
-  });
-
-  it('uses yarn classic with yarn.lock, and --immutable --mode=skip-build for Yarn 2+', async () => {
     const classic = await commandsOf({
-      'package.json': packageJson({ scripts: { test: 'jest' } }),
-      'yarn.lock': '# yarn lockfile v1\n',
+      'package.json': packageJson({ scripts: { test: 'x' } }),
+      'yarn.lock': '',
     });
-    const berry = await commandsOf({
-      'package.json': packageJson({ packageManager: 'yarn@4.1.0', scripts: { test: 'jest' } }),
-      'yarn.lock': '__metadata:\n',
+    const berry = await mapOf({
+      'package.json': packageJson({ packageManager: 'yarn@4.1.0' }),
+      'yarn.lock': '',
     });
 
-    expect(argvByKind(classic)).toEqual([
-      ['install', ['yarn', 'install', '--frozen-lockfile', '--ignore-scripts']],
-      ['test', ['yarn', 'test']],
+    expect(lines(pnpm)).toEqual([
+      'install: pnpm install --frozen-lockfile --ignore-scripts',
+      'test: pnpm test',
     ]);
-    expect(argvByKind(berry)).toEqual([
-      ['install', ['yarn', 'install', '--immutable', '--mode=skip-build']],
-      ['test', ['yarn', 'test']],
+    expect(lines(classic)).toEqual([
+      'install: yarn install --frozen-lockfile --ignore-scripts',
+      'test: yarn test',
     ]);
+    expect(lines(berry.commands)).toEqual(['install: yarn install --immutable --mode=skip-build']);
+    expect(berry.packageManager).toEqual({ name: 'yarn', version: '4.1.0', declaredIn: 'package.json' });
   });
 
-  it('lets the packageManager field choose the manager when there is no lockfile', async () => {
+  it('runs a first-level package in its directory, with its root form, and installs it from the root', async () => {
     const commands = await commandsOf({
-      'package.json': packageJson({ packageManager: 'pnpm@9.1.0', scripts: { test: 'vitest' } }),
-    });
-
-    expect(commands.map((command) => [command.ecosystem, command.argv])).toEqual([
-      ['pnpm', ['pnpm', 'install', '--ignore-scripts']],
-      ['pnpm', ['pnpm', 'test']],
-    ]);
-  });
-
-  it('runs a first-level package from the root, and leaves workspace members to the root install', async () => {
-    const standalone = await commandsOf({
-      'web/package.json': packageJson({ scripts: { test: 'vitest' } }),
+      'web/package.json': packageJson({ scripts: { test: 'jest' } }),
       'web/package-lock.json': '{}',
     });
-    const workspace = await commandsOf({
-      'package.json': packageJson({ workspaces: ['api'] }),
-      'pnpm-lock.yaml': '',
-      'api/package.json': packageJson({ scripts: { test: 'vitest' } }),
-    });
 
-    expect(standalone).toEqual([
-      {
-        ecosystem: 'npm',
-        kind: 'install',
-        argv: ['npm', 'ci', '--ignore-scripts', '--prefix', 'web'],
-        declaredIn: 'web/package.json',
-        needsNetwork: true,
-      },
-      {
-        ecosystem: 'npm',
-        kind: 'test',
-        argv: ['npm', 'test', '--prefix', 'web'],
-        declaredIn: 'web/package.json',
-        needsNetwork: false,
-      },
+    expect(lines(commands)).toEqual([
+      'install: npm ci --ignore-scripts --prefix web',
+      'test: npm test (in web)',
     ]);
-    expect(argvByKind(workspace)).toEqual([
-      ['install', ['pnpm', 'install', '--frozen-lockfile', '--ignore-scripts']],
-      ['test', ['pnpm', '--dir', 'api', 'test']],
-    ]);
+    expect(commands[1]?.rootArgv).toEqual(['npm', 'test', '--prefix', 'web']);
   });
 
   it('declares nothing for a package.json that is not valid JSON', async () => {
-    const commands = await commandsOf({ 'package.json': '{ "scripts": ' });
-
-    expect(commands).toEqual([]);
+    expect(await commandsOf({ 'package.json': '{ not json' })).toEqual([]);
   });
 });
 
-describe('pytest', () => {
-  it('finds pytest configured in pyproject.toml and installs the project with its test extra', async () => {
+describe('workspaces', () => {
+  const member = (name: string, scripts: object = { test: 'vitest run' }) => packageJson({ name, scripts });
+
+  it('expands npm workspace globs at any depth, and runs them all from a root without a test script', async () => {
+    // Prepare
+    const files = {
+      'package.json': packageJson({ private: true, workspaces: ['packages/**', '!packages/legacy'] }),
+      'package-lock.json': '{}',
+      'packages/core/package.json': member('@acme/core'),
+      'packages/tools/cli/package.json': member('@acme/cli', { test: 'vitest run', lint: 'eslint .' }),
+      'packages/legacy/package.json': member('@acme/legacy'),
+    };
+
+    // Act
+    const context = await mapOf(files);
+
+    // Assess
+    expect(lines(context.commands)).toEqual([
+      'install: npm ci --ignore-scripts',
+      'test: npm run test --workspaces --if-present',
+      'test: npm test (in packages/core)',
+      'test: npm test (in packages/tools/cli)',
+      'lint: npm run lint (in packages/tools/cli)',
+    ]);
+    expect(context.selection?.test?.reason).toMatch(
+      /^package\.json workspaces \(scripts\.test in 2 packages\) \(confidence 0\.9\); runs scripts\.test of the workspace packages packages\/core, packages\/tools\/cli/,
+    );
+    expect(context.commands.find((command) => command.cwd === 'packages/tools/cli')?.rootArgv).toEqual([
+      'npm',
+      'test',
+      '--prefix',
+      'packages/tools/cli',
+    ]);
+  });
+
+  it('reads pnpm-workspace.yaml and prefers the root test script when there is one', async () => {
+    const context = await mapOf({
+      'package.json': packageJson({ scripts: { test: 'pnpm -r test' } }),
+      'pnpm-lock.yaml': '',
+      'pnpm-workspace.yaml': "packages:\n  - 'apps/*/*'\n",
+      'apps/web/site/package.json': member('site'),
+    });
+
+    expect(lines(context.commands)).toEqual([
+      'install: pnpm install --frozen-lockfile --ignore-scripts',
+      'test: pnpm test',
+      'test: pnpm test (in apps/web/site)',
+    ]);
+    expect(context.selection?.test?.index).toBe(1);
+  });
+
+  it('uses yarn workspaces {packages}, running all only when Yarn 1 finds the script in every package', async () => {
+    const all = await commandsOf({
+      'package.json': packageJson({ workspaces: { packages: ['libs/*/*'] } }),
+      'yarn.lock': '',
+      'libs/a/one/package.json': member('one'),
+      'libs/b/two/package.json': member('two'),
+    });
+    const some = await mapOf({
+      'package.json': packageJson({ workspaces: ['libs/*/*'] }),
+      'yarn.lock': '',
+      'libs/a/one/package.json': member('one'),
+      'libs/b/two/package.json': member('two', { build: 'tsc' }),
+    });
+
+    expect(lines(all).filter((line) => line.startsWith('test'))).toEqual([
+      'test: yarn workspaces run test',
+      'test: yarn test (in libs/a/one)',
+      'test: yarn test (in libs/b/two)',
+    ]);
+    expect(some.selection?.test?.argv).toEqual(['yarn', 'test']);
+    expect(some.selection?.test?.cwd).toBe('libs/a/one');
+    expect(some.selection?.test?.rootArgv).toEqual(['yarn', '--cwd', 'libs/a/one', 'test']);
+  });
+});
+
+describe('Python', () => {
+  it('finds pytest in pyproject.toml and installs the project with its test extra', async () => {
+    const context = await mapOf({
+      'pyproject.toml':
+        '[project]\nname = "x"\n[project.optional-dependencies]\ntest = ["pytest"]\n\n[tool.pytest.ini_options]\naddopts = "-q"\n',
+      'src/x/__init__.py': '',
+      'tests/test_x.py': '',
+    });
+
+    expect(lines(context.commands)).toEqual([
+      'install: python3 -m pip install --only-binary :all: -e .[test]',
+      'test: python3 -m pytest',
+    ]);
+    expect(context.commands[0]).toMatchObject({ ecosystem: 'pip', needsNetwork: true });
+    expect(context.commands[1]).toMatchObject({
+      declaredIn: 'pyproject.toml',
+      line: 6,
+      note: expect.stringMatching(/src layout/),
+    });
+    expect(context.packageManager).toEqual({ name: 'pip', declaredIn: 'pyproject.toml' });
+    expect(context.testFolders).toEqual(['tests']);
+  });
+
+  it('runs a uv project with uv run, selecting the dependency group that holds pytest', async () => {
+    const context = await mapOf({
+      'pyproject.toml':
+        '[project]\nname = "x"\n[dependency-groups]\ntest = ["pytest>=8"]\n[build-system]\nrequires = ["hatchling"]\n',
+      'uv.lock': '',
+    });
+
+    expect(lines(context.commands)).toEqual([
+      'install: python3 -m pip install --only-binary :all: -e .',
+      'test: uv run --group test pytest',
+      'test: python3 -m pytest',
+    ]);
+    expect(context.packageManager).toEqual({ name: 'uv', declaredIn: 'uv.lock' });
+  });
+
+  it('runs a Poetry project with poetry run', async () => {
+    const context = await mapOf({
+      'pyproject.toml': '[tool.poetry]\nname = "x"\n[tool.poetry.group.dev.dependencies]\npytest = "^8"\n',
+      'poetry.lock': '',
+    });
+
+    expect(context.selection?.test?.argv).toEqual(['poetry', 'run', 'pytest']);
+    expect(context.packageManager?.name).toBe('poetry');
+  });
+
+  it('reads tox envlist and lint environments, and requirements installs', async () => {
     const commands = await commandsOf({
-      'pyproject.toml': [
-        '[project]',
-        'name = "billing"',
-        'dependencies = ["requests>=2"]',
-        '[project.optional-dependencies]',
-        'test = ["pytest-cov"]',
-        '[tool.pytest.ini_options]',
-        'testpaths = ["tests"]',
-      ].join('\n'),
-      'src/billing/invoice.py': '',
+      'tox.ini':
+        '[tox]\nenvlist = py311, lint\n\n[testenv]\ncommands = pytest\n\n[testenv:lint]\ncommands = ruff check .\n',
+      'requirements.txt': 'pytest\n',
     });
 
-    expect(commands).toEqual([
-      {
-        ecosystem: 'pytest',
-        kind: 'install',
-        argv: ['python3', '-m', 'pip', 'install', '--only-binary', ':all:', '-e', '.[test]'],
-        declaredIn: 'pyproject.toml',
-        needsNetwork: true,
-      },
-      {
-        ecosystem: 'pytest',
-        kind: 'test',
-        argv: ['python3', '-m', 'pytest'],
-        declaredIn: 'pyproject.toml',
-        needsNetwork: false,
-      },
+    expect(lines(commands)).toEqual([
+      'install: python3 -m pip install --only-binary :all: -r requirements.txt',
+      'test: python3 -m pytest',
+      'test: tox',
+      'lint: tox -e lint',
     ]);
+    expect(commands.find((command) => command.argv[0] === 'tox')).toMatchObject({
+      declaredIn: 'tox.ini',
+      line: 2,
+    });
   });
 
-  it('finds pytest among pyproject dependency groups and Poetry dev dependencies', async () => {
-    const groups = await commandsOf({
-      'pyproject.toml': '[dependency-groups]\ndev = ["pytest>=8", "ruff"]\n',
-    });
-    const poetry = await commandsOf({
-      'pyproject.toml': '[tool.poetry.group.dev.dependencies]\npytest = "^8.0"\n',
-    });
-    const unrelated = await commandsOf({
-      'pyproject.toml': '[project]\nname = "x"\ndependencies = ["pytest-but-not-really"]\n',
-    });
-
-    expect(groups.find((command) => command.kind === 'test')?.declaredIn).toBe('pyproject.toml');
-    expect(poetry.find((command) => command.kind === 'test')?.declaredIn).toBe('pyproject.toml');
-    expect(unrelated).toEqual([]);
-  });
-
-  it('finds pytest.ini and installs each requirements file', async () => {
+  it('reads nox sessions', async () => {
     const commands = await commandsOf({
-      'pytest.ini': '[pytest]\n',
-      'requirements.txt': 'flask\n',
-      'requirements-dev.txt': 'pytest\n',
-      'tests/test_app.py': 'def test_ok(): pass\n',
+      'noxfile.py':
+        'import nox\n\n@nox.session(python=["3.12"])\ndef tests(session):\n    session.run("pytest")\n\n@nox.session\ndef lint(session):\n    pass\n',
     });
 
-    expect(commands).toEqual([
-      {
-        ecosystem: 'pytest',
-        kind: 'install',
-        argv: ['python3', '-m', 'pip', 'install', '--only-binary', ':all:', '-r', 'requirements-dev.txt'],
-        declaredIn: 'requirements-dev.txt',
-        needsNetwork: true,
-      },
-      {
-        ecosystem: 'pytest',
-        kind: 'install',
-        argv: ['python3', '-m', 'pip', 'install', '--only-binary', ':all:', '-r', 'requirements.txt'],
-        declaredIn: 'requirements.txt',
-        needsNetwork: true,
-      },
-      {
-        ecosystem: 'pytest',
-        kind: 'test',
-        argv: ['python3', '-m', 'pytest'],
-        declaredIn: 'pytest.ini',
-        needsNetwork: false,
-      },
-    ]);
+    expect(lines(commands)).toEqual(['test: nox -s tests', 'lint: nox -s lint']);
+    expect(commands[0]?.line).toBe(3);
   });
 
-  it('finds pytest from setup.cfg, tox.ini, conftest.py or test files alone', async () => {
-    const setupCfg = await commandsOf({
-      'setup.cfg': '[metadata]\nname = x\n\n[tool:pytest]\naddopts = -q\n',
+  it('guesses pytest from test files alone, with a low confidence', async () => {
+    const context = await mapOf({ 'requirements.txt': 'flask\n', 'test_app.py': '' });
+
+    expect(context.selection?.test).toMatchObject({ argv: ['python3', '-m', 'pytest'] });
+    expect(context.commands.find((command) => command.kind === 'test')).toMatchObject({
+      source: 'convention',
+      confidence: 0.4,
     });
-    const toxIni = await commandsOf({ 'tox.ini': '[tox]\nenvlist = py312\n[pytest]\nminversion = 8\n' });
-    const conftest = await commandsOf({ 'conftest.py': '' });
-    const testFiles = await commandsOf({ 'lib/parser.py': '', 'tests/test_parser.py': '' });
-    const noPytest = await commandsOf({ 'setup.cfg': '[metadata]\nname = x\n', 'tool.py': '' });
-
-    expect(setupCfg.map((command) => [command.declaredIn, command.argv])).toEqual([
-      ['setup.cfg', ['python3', '-m', 'pytest']],
-    ]);
-    expect(toxIni.map((command) => command.declaredIn)).toEqual(['tox.ini']);
-    expect(conftest.map((command) => command.declaredIn)).toEqual(['conftest.py']);
-    expect(testFiles.map((command) => [command.declaredIn, command.argv])).toEqual([
-      ['tests/test_parser.py', ['python3', '-m', 'pytest']],
-    ]);
-    expect(noPytest).toEqual([]);
   });
 
-  it('runs a first-level Python project with its directory as the pytest argument', async () => {
+  it('runs a first-level Python project in its directory', async () => {
+    const commands = await commandsOf({ 'api/pytest.ini': '', 'api/requirements.txt': 'pytest\n' });
+
+    expect(lines(commands)).toEqual([
+      'install: python3 -m pip install --only-binary :all: -r api/requirements.txt',
+      'test: python3 -m pytest (in api)',
+    ]);
+    expect(commands[1]?.rootArgv).toEqual(['python3', '-m', 'pytest', 'api']);
+  });
+});
+
+describe('Go, Cargo, Maven, Gradle, CMake and make', () => {
+  it('tests, vets and downloads every Go module', async () => {
     const commands = await commandsOf({
-      'service/requirements.txt': 'pytest==8.2\n',
-      'service/tests/test_api.py': '',
+      'go.mod': 'module example.com/a\n',
+      'tools/gen/go.mod': 'module example.com/gen\n',
+      'vendor/x/go.mod': '',
     });
 
-    expect(argvByKind(commands)).toEqual([
-      [
-        'install',
-        ['python3', '-m', 'pip', 'install', '--only-binary', ':all:', '-r', 'service/requirements.txt'],
+    expect(lines(commands)).toEqual([
+      'install: go mod download',
+      'install: go -C tools/gen mod download',
+      'build: go build ./...',
+      'build: go build ./... (in tools/gen)',
+      'test: go test ./...',
+      'test: go test ./... (in tools/gen)',
+      'lint: go vet ./...',
+      'lint: go vet ./... (in tools/gen)',
+    ]);
+  });
+
+  it('tests a Cargo workspace with --workspace, lints with clippy and checks the format', async () => {
+    const context = await mapOf({
+      'Cargo.toml': '[workspace]\nmembers = ["crates/*"]\n',
+      'crates/core/Cargo.toml': '[package]\nname = "core"\n',
+    });
+
+    expect(lines(context.commands)).toEqual([
+      'install: cargo fetch',
+      'build: cargo build --workspace',
+      'test: cargo test --workspace',
+      'lint: cargo clippy --workspace',
+      'format: cargo fmt --all --check',
+    ]);
+    expect(context.commands[2]).toMatchObject({ declaredIn: 'Cargo.toml', line: 1 });
+    expect(context.packageManager).toEqual({ name: 'cargo', declaredIn: 'Cargo.toml' });
+    expect(context.toolchains).toContain('rust');
+  });
+
+  it('runs a Maven multi-module build offline from the root, with the wrapper when present', async () => {
+    const commands = await commandsOf({
+      'pom.xml':
+        '<project>\n  <modules>\n    <module>core</module>\n    <module>app</module>\n  </modules>\n</project>\n',
+      mvnw: '',
+      'core/pom.xml': '<project/>',
+      'app/pom.xml': '<project/>',
+    });
+
+    expect(lines(commands)).toEqual([
+      'install: ./mvnw -B dependency:go-offline',
+      'build: ./mvnw -B -o -DskipTests package',
+      'test: ./mvnw -B -o test',
+    ]);
+    expect(commands[0]?.needsNetwork).toBe(true);
+    expect(commands[2]).toMatchObject({ line: 2, note: 'multi-module build: core, app' });
+  });
+
+  it('runs jvmTest for Kotlin Multiplatform, allTests without a JVM target, testDebugUnitTest for Android', async () => {
+    const kmp = await commandsOf({
+      'settings.gradle.kts': 'include(":shared")\n',
+      gradlew: '',
+      'shared/build.gradle.kts':
+        'plugins {\n  kotlin("multiplatform")\n}\nkotlin {\n  jvm()\n  iosArm64()\n}\n',
+    });
+    const native = await commandsOf({
+      'build.gradle.kts': 'plugins { id("org.jetbrains.kotlin.multiplatform") }\nkotlin { linuxX64() }\n',
+    });
+    const android = await commandsOf({
+      'app/build.gradle': "plugins { id 'com.android.application' }\n",
+      'settings.gradle': '',
+    });
+    const plain = await commandsOf({ 'build.gradle': "plugins { id 'java' }\n" });
+
+    expect(lines(kmp)).toEqual(['build: ./gradlew assemble', 'test: ./gradlew jvmTest']);
+    expect(kmp[1]?.declaredIn).toBe('shared/build.gradle.kts');
+    expect(lines(native).at(-1)).toBe('test: gradle allTests');
+    expect(lines(android).at(-1)).toBe('test: gradle testDebugUnitTest');
+    expect(lines(plain).at(-1)).toBe('test: gradle test');
+  });
+
+  it('configures, builds and runs ctest for a CMake project with enable_testing()', async () => {
+    const commands = await commandsOf({
+      'CMakeLists.txt':
+        'cmake_minimum_required(VERSION 3.20)\nproject(x)\nenable_testing()\nadd_test(NAME a COMMAND a)\n',
+    });
+
+    expect(lines(commands)).toEqual([
+      'build: cmake -S . -B build',
+      'build: cmake --build build',
+      'test: ctest --test-dir build',
+    ]);
+    expect(commands[2]).toMatchObject({
+      line: 3,
+      prerequisites: [
+        ['cmake', '-S', '.', '-B', 'build'],
+        ['cmake', '--build', 'build'],
       ],
-      ['test', ['python3', '-m', 'pytest', 'service']],
-    ]);
-  });
-});
-
-describe('go, Maven, Gradle and make', () => {
-  it('builds and tests a Go module, downloading modules when go.sum exists', async () => {
-    const withSum = await commandsOf({ 'go.mod': 'module example.com/x\n\ngo 1.22\n', 'go.sum': '' });
-    const nested = await commandsOf({ 'svc/go.mod': 'module example.com/svc\n' });
-
-    expect(withSum).toEqual([
-      {
-        ecosystem: 'go',
-        kind: 'install',
-        argv: ['go', 'mod', 'download'],
-        declaredIn: 'go.mod',
-        needsNetwork: true,
-      },
-      {
-        ecosystem: 'go',
-        kind: 'build',
-        argv: ['go', 'build', './...'],
-        declaredIn: 'go.mod',
-        needsNetwork: false,
-      },
-      {
-        ecosystem: 'go',
-        kind: 'test',
-        argv: ['go', 'test', './...'],
-        declaredIn: 'go.mod',
-        needsNetwork: false,
-      },
-    ]);
-    expect(argvByKind(nested)).toEqual([
-      ['build', ['go', '-C', 'svc', 'build', './...']],
-      ['test', ['go', '-C', 'svc', 'test', './...']],
-    ]);
-  });
-
-  it('uses mvn, or ./mvnw when the wrapper is present', async () => {
-    const plain = await commandsOf({ 'pom.xml': '<project/>' });
-    const wrapped = await commandsOf({ 'pom.xml': '<project/>', mvnw: '#!/bin/sh\n' });
-
-    expect(argvByKind(plain)).toEqual([
-      ['install', ['mvn', '-q', 'dependency:go-offline']],
-      ['build', ['mvn', '-q', '-DskipTests', 'package']],
-      ['test', ['mvn', '-q', 'test']],
-    ]);
-    expect(plain[0]?.needsNetwork).toBe(true);
-    expect(wrapped.find((command) => command.kind === 'test')).toEqual({
-      ecosystem: 'maven',
-      kind: 'test',
-      argv: ['./mvnw', '-q', 'test'],
-      declaredIn: 'pom.xml',
-      needsNetwork: false,
     });
   });
 
-  it('treats first-level poms as modules of a root pom', async () => {
-    const commands = await commandsOf({ 'pom.xml': '<project/>', 'core/pom.xml': '<project/>' });
-
-    expect(commands.map((command) => command.declaredIn)).toEqual(['pom.xml', 'pom.xml', 'pom.xml']);
-  });
-
-  it('uses ./gradlew when present, gradle otherwise', async () => {
-    const wrapped = await commandsOf({ 'build.gradle.kts': 'plugins { java }\n', gradlew: '#!/bin/sh\n' });
-    const plain = await commandsOf({ 'app/build.gradle': "apply plugin: 'java'\n" });
-
-    expect(wrapped).toEqual([
-      {
-        ecosystem: 'gradle',
-        kind: 'build',
-        argv: ['./gradlew', 'assemble'],
-        declaredIn: 'build.gradle.kts',
-        needsNetwork: false,
-      },
-      {
-        ecosystem: 'gradle',
-        kind: 'test',
-        argv: ['./gradlew', 'test'],
-        declaredIn: 'build.gradle.kts',
-        needsNetwork: false,
-      },
-    ]);
-    expect(argvByKind(plain)).toEqual([
-      ['build', ['gradle', '-p', 'app', 'assemble']],
-      ['test', ['gradle', '-p', 'app', 'test']],
-    ]);
-  });
-
-  it('runs make test and make build only for targets the Makefile defines', async () => {
-    const both = await commandsOf({
-      Makefile: '.PHONY: test build\nGO ?= go\nbuild: deps\n\t$(GO) build\ntest:\n\t$(GO) test ./...\n',
+  it('runs make test (or check), lint and fmt only for targets the Makefile defines', async () => {
+    const commands = await commandsOf({
+      Makefile: 'build:\n\tcc x.c\n\ncheck:\n\t./run\n\nlint:\n\ttrue\nfmt:\n\ttrue\n',
     });
-    const testOnly = await commandsOf({ 'tools/makefile': 'test::\n\t./run-tests\nbuild := fast\n' });
-    const none = await commandsOf({ GNUmakefile: 'lint:\n\ttrue\n# test:\n' });
+    const none = await commandsOf({ GNUmakefile: 'all:\n\ttrue\n# test:\n', Makefile: 'test:\n\ttrue\n' });
 
-    expect(both).toEqual([
-      {
-        ecosystem: 'make',
-        kind: 'build',
-        argv: ['make', 'build'],
-        declaredIn: 'Makefile',
-        needsNetwork: false,
-      },
-      {
-        ecosystem: 'make',
-        kind: 'test',
-        argv: ['make', 'test'],
-        declaredIn: 'Makefile',
-        needsNetwork: false,
-      },
+    expect(lines(commands)).toEqual([
+      'build: make build',
+      'test: make check',
+      'lint: make lint',
+      'format: make fmt',
     ]);
-    expect(argvByKind(testOnly)).toEqual([['test', ['make', '-C', 'tools', 'test']]]);
+    expect(commands[1]).toMatchObject({ source: 'makefile', declaredIn: 'Makefile', line: 4 });
     expect(none).toEqual([]);
+  });
+
+  it('reads the commands of justfile recipes', async () => {
+    const commands = await commandsOf({
+      justfile: 'test:\n    cargo test --all-features\n\nlint:\n    cargo clippy -- -D warnings\n',
+    });
+
+    expect(lines(commands)).toEqual(['test: cargo test --all-features', 'lint: cargo clippy -- -D warnings']);
+    expect(commands[0]).toMatchObject({ source: 'makefile', declaredIn: 'justfile', line: 2 });
   });
 
   it('keeps make targets apart from variable assignments', () => {

@@ -117,8 +117,10 @@ describe('mapRepository files', () => {
 
     expect(context.files).toEqual(['go.mod', 'main.go']);
     expect(context.commands.map((command) => command.argv)).toEqual([
+      ['go', 'mod', 'download'],
       ['go', 'build', './...'],
       ['go', 'test', './...'],
+      ['go', 'vet', './...'],
     ]);
   });
 

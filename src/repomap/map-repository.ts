@@ -1,10 +1,11 @@
 import { RepositoryContext } from '../domain/context.js';
 import { findAgentContextFiles } from './agent-context.js';
 import { readCodeOwners } from './code-owners.js';
-import { detectRepositoryCommands } from './commands.js';
+import { mapRepositoryCommands } from './commands.js';
 import { countLanguages } from './languages.js';
 import { listRepositoryFiles } from './repository-files.js';
 import { findSensitivePaths, type SensitivePathRule } from './sensitive-paths.js';
+import { findTestFolders } from './test-folders.js';
 import { linkTestsToSources } from './test-links.js';
 import { toolchainsFor } from './toolchains.js';
 
@@ -27,10 +28,14 @@ export interface MapRepositoryOptions {
  * - Files: `git ls-files` (tracked files still on disk, submodules left out) when `dir` is a git
  *   work tree; otherwise a walk that skips .git, node_modules, .gantry, __pycache__, target,
  *   build, dist and .venv. Sorted, POSIX separators, relative to `dir`.
- * - Commands: see {@link detectRepositoryCommands} (root and first-level directories).
+ * - Commands: see {@link mapRepositoryCommands}: from manifests, task runners, CI workflows and
+ *   documents, each with its source and confidence, merged, and the one of each kind Gantry runs in
+ *   `selection` (the selected test command is also the first `kind: 'test'` command). Steps seen but
+ *   not run (CI actions, other programs) are `skippedSteps`; the root project's manager is `packageManager`.
+ * - Test folders: see {@link findTestFolders}.
  * - Test links: see {@link linkTestsToSources}.
- * - Code owners: the first of .github/CODEOWNERS, CODEOWNERS, docs/CODEOWNERS; match paths with
- *   {@link ownersOf}.
+ * - Code owners: the first of .github/CODEOWNERS, CODEOWNERS, docs/CODEOWNERS (`codeOwnersPath`);
+ *   match paths with {@link ownersOf}.
  * - Sensitive paths: every file matching a rule's globs (picomatch, dotfiles included).
  * - Agent context files: see {@link findAgentContextFiles}.
  *
@@ -43,12 +48,12 @@ export interface MapRepositoryOptions {
  *   repository: 'acme/billing-service',
  *   sensitivePathRules: [{ id: 'infra', globs: ['infra/**'], reason: 'Changes infrastructure' }],
  * });
- * context.commands.filter((command) => command.kind === 'test');
+ * context.selection?.test?.reason; // 'package.json scripts.test, also run by CI workflow .github/workflows/ci.yml line 23 (job test) (confidence 0.995)'
  */
 export async function mapRepository(dir: string, options: MapRepositoryOptions): Promise<RepositoryContext> {
   const { root, files, head } = await listRepositoryFiles(dir);
-  const [commands, codeOwners, agentContextFiles] = await Promise.all([
-    detectRepositoryCommands(root, files),
+  const [found, codeOwners, agentContextFiles] = await Promise.all([
+    mapRepositoryCommands(root, files),
     readCodeOwners(root, files),
     findAgentContextFiles(root, files),
   ]);
@@ -60,11 +65,16 @@ export async function mapRepository(dir: string, options: MapRepositoryOptions):
     ...(commit ? { commit } : {}),
     files,
     languages,
-    commands,
-    toolchains: toolchainsFor(languages, commands),
+    commands: found.commands,
+    toolchains: toolchainsFor(languages, found.commands),
     testLinks: linkTestsToSources(files),
     codeOwners: codeOwners?.rules ?? [],
     sensitivePaths: findSensitivePaths(files, options.sensitivePathRules ?? []),
     agentContextFiles,
+    selection: found.selection,
+    ...(found.packageManager ? { packageManager: found.packageManager } : {}),
+    testFolders: findTestFolders(files),
+    ...(codeOwners ? { codeOwnersPath: codeOwners.path } : {}),
+    skippedSteps: found.skippedSteps,
   });
 }

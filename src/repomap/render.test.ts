@@ -110,3 +110,60 @@ describe('renderRepositoryMap', () => {
     expect(text).not.toContain('\u202e');
   });
 });
+
+describe('renderRepositoryMap selection', () => {
+  it('shows sources, directories and confidence, the chosen command of each kind and why, and steps not run', () => {
+    // Prepare
+    const context = contextWith({
+      commands: [
+        {
+          ecosystem: 'npm',
+          kind: 'test',
+          argv: ['npm', 'test'],
+          cwd: 'web',
+          declaredIn: 'web/package.json',
+          line: 4,
+          source: 'manifest',
+          confidence: 0.99,
+          foundIn: [
+            { source: 'manifest', declaredIn: 'web/package.json', line: 4 },
+            { source: 'ci', declaredIn: '.github/workflows/ci.yml', line: 9 },
+          ],
+          needsNetwork: false,
+        },
+      ],
+      selection: {
+        test: { index: 0, argv: ['npm', 'test'], cwd: 'web', reason: 'web/package.json scripts.test' },
+      },
+      packageManager: { name: 'pnpm', version: '9.1.0', declaredIn: 'package.json' },
+      testFolders: ['web/test'],
+      codeOwnersPath: '.github/CODEOWNERS',
+      skippedSteps: [
+        {
+          uses: 'actions/checkout@v4',
+          declaredIn: '.github/workflows/ci.yml',
+          line: 6,
+          source: 'ci',
+          reason: 'an action',
+        },
+      ],
+    });
+
+    // Act
+    const text = renderRepositoryMap(context);
+
+    // Assess
+    expect(text).toContain('Package manager: pnpm@9.1.0 (package.json)\n');
+    expect(text).toContain(
+      '    npm test  (web/package.json:4; npm; in web; manifest 0.99; found in 2 places)\n',
+    );
+    expect(text).toContain(
+      'Selected:\n  test: npm test (in web)\n    because web/package.json scripts.test\n',
+    );
+    expect(text).toContain(
+      'Seen but not run: 1\n  uses actions/checkout@v4  (.github/workflows/ci.yml:6: an action)\n',
+    );
+    expect(text).toContain('Test folders: 1\n  web/test\n');
+    expect(text).toContain('Code owners: none (.github/CODEOWNERS)\n');
+  });
+});

@@ -90,26 +90,37 @@ export function linkTestsToSources(files: readonly string[]): TestLink[] {
     const source = parseSource(file);
     if (!source) continue;
     const key = `${source.family}:${source.stem}`;
-    sources.set(key, [...(sources.get(key) ?? []), source]);
+    const same = sources.get(key);
+    if (same) same.push(source);
+    else sources.set(key, [source]);
   }
   const links: TestLink[] = [];
   for (const test of tests) {
     const candidates = (sources.get(`${test.family}:${test.stem}`) ?? []).filter(
       (source) => test.family !== 'go' || source.directory === test.directory,
     );
+    // The mirrors depend on the test alone: computed once, not once per candidate source.
+    const mirrors = mirrorsOf(test.directory ? test.directory.split('/') : []);
     const best = candidates
-      .map((source) => ({ source, key: closeness(test, source) }))
-      .sort((a, b) => compareKeys(a.key, b.key))[0];
+      .map((source) => ({ source, key: closeness(test, source, mirrors) }))
+      .reduce<{ source: ParsedFile; key: Array<number | string> } | undefined>(
+        (top, each) => (top && compareKeys(top.key, each.key) <= 0 ? top : each),
+        undefined,
+      );
     if (best) links.push({ test: test.file, source: best.source.file });
   }
   return links.sort((a, b) => comparePaths(a.test, b.test));
 }
 
-function closeness(test: ParsedFile, source: ParsedFile): Array<number | string> {
+function closeness(
+  test: ParsedFile,
+  source: ParsedFile,
+  mirrors: ReadonlyMap<string, number>,
+): Array<number | string> {
   const testSegments = test.directory ? test.directory.split('/') : [];
   const sourceSegments = source.directory ? source.directory.split('/') : [];
   const lastTestSegment = testSegments.at(-1);
-  const mirror = mirrorsOf(testSegments).get(source.directory);
+  const mirror = mirrors.get(source.directory);
   let place: number;
   if (
     source.directory === test.directory ||

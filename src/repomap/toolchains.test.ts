@@ -12,7 +12,10 @@ describe('toolchainsFor', () => {
     [{ typescript: 2 }, [['pytest']], ['node', 'python']],
   ])('maps languages %o and commands %o to %o', (languages, commands, expected) => {
     // Act
-    const toolchains = toolchainsFor(languages, commands.map((argv) => ({ argv })));
+    const toolchains = toolchainsFor(
+      languages,
+      commands.map((argv) => ({ argv })),
+    );
 
     // Assess
     expect(toolchains).toEqual(expected);

@@ -3,6 +3,7 @@ import type { Plan } from '../domain/plan.js';
 import type { EngineeringRequest } from '../domain/request.js';
 import type { RiskAssessment } from '../domain/risk.js';
 import { pathsMentionedIn } from '../policy/risk-paths.js';
+import { selectedTestCommand } from '../repomap/command-selection.js';
 import { journalFor, requestOf, stepActor } from './run-context.js';
 import type { RepoState, RunRef, StepDeps } from './step-deps.js';
 
@@ -15,8 +16,9 @@ export function planFor(
   risk: RiskAssessment,
   context: RepositoryContext,
   maxPatchIterations: number,
+  /** The test command the run verifies with (the map's selection, or the configured one). */
+  testCommand: string[] | undefined = selectedTestCommand(context),
 ): Plan {
-  const testCommand = context.commands.find((c) => c.kind === 'test')?.argv;
   const files = new Set(context.files);
   const mentioned = pathsMentionedIn(
     [request.title, request.description, ...request.acceptanceCriteria].join('\n'),
@@ -85,7 +87,7 @@ export async function createPlan(
       deps.settings.maxPatchIterations,
       deps.capabilities.get(request.capability).maxPatchIterations,
     );
-    const plan = planFor(request, risk.data, context, iterations);
+    const plan = planFor(request, risk.data, context, iterations, input.repo.testCommand ?? undefined);
     return { artifact: await deps.artifacts.put(JSON.stringify(plan), 'application/json'), plan };
   });
   return { maxPatchIterations: created.plan.maxPatchIterations, artifact: created.artifact };

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { GantryError } from '../domain/errors.js';
@@ -7,6 +8,7 @@ import { gitDirOf } from '../forge/git-command.js';
 import { describeResult } from '../gateway/tool-gateway.js';
 import { effectiveRepositoryConfig } from '../policy/repository-config.js';
 import { sensitivePathRulesFrom } from '../policy/risk-rules.js';
+import { selectedTestCommand } from '../repomap/command-selection.js';
 import { mapRepository as buildMap } from '../repomap/map-repository.js';
 import { authorizeLifecycle } from './policy-context.js';
 import { readRepositoryConfigFile } from './repository-config-of.js';
@@ -82,7 +84,7 @@ export async function mapRepository(deps: StepDeps, input: { run: RunRef }): Pro
     Object.assign(plan.profile.env, config.env);
     await runSetupPhase(deps, journal, workspace, plan);
     // The operator's test command runs outright; the repository file's comes before what the map guessed.
-    const testCommand = config.test?.argv ?? map.commands.find((c) => c.kind === 'test')?.argv;
+    const testCommand = config.test?.argv ?? selectedTestCommand(map, programOnHost);
     const refused = [...config.refusedSetup, ...config.refusedTest];
     return {
       artifact: await deps.artifacts.put(JSON.stringify(map), 'application/json'),
@@ -180,4 +182,10 @@ async function exists(path: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/** Whether the sandbox can run `program`: a repository script, or a program on the host's PATH (the view's toolchains). */
+function programOnHost(program: string): boolean {
+  if (program.startsWith('./') || program.includes('/')) return true;
+  return (process.env.PATH ?? '').split(':').some((dir) => dir !== '' && existsSync(join(dir, program)));
 }
