@@ -150,6 +150,9 @@ export interface InstallFigures {
  */
 export async function measureInstallThroughProxy(options: {
   samples: number;
+  /** A repository to copy instead of the one-dependency fixture (the example, for `setup phase time`). */
+  source?: string;
+  argv?: string[];
 }): Promise<InstallFigures | undefined> {
   const { mkdtemp, rm, writeFile } = await import('node:fs/promises');
   const { tmpdir } = await import('node:os');
@@ -158,10 +161,19 @@ export async function measureInstallThroughProxy(options: {
   const { defaultRegistryAllowlist, grantEgress } = await import('../src/sandbox/egress/index.js');
   const sandbox = await createSandbox();
   const egress = grantEgress(defaultRegistryAllowlist).endpoints;
-  const argv = ['npm', 'ci', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error'];
+  const argv = options.argv ?? [
+    'npm',
+    'ci',
+    '--ignore-scripts',
+    '--no-audit',
+    '--no-fund',
+    '--loglevel=error',
+  ];
+  const { cp } = await import('node:fs/promises');
   const fresh = async () => {
     const dir = await mkdtemp(join(tmpdir(), 'gantry-bench-install-'));
-    for (const [name, text] of Object.entries(INSTALL_FIXTURE)) await writeFile(join(dir, name), text);
+    if (options.source) await cp(options.source, dir, { recursive: true });
+    else for (const [name, text] of Object.entries(INSTALL_FIXTURE)) await writeFile(join(dir, name), text);
     return dir;
   };
   const proxied: number[] = [];

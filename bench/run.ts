@@ -114,6 +114,19 @@ if (install) {
     { name: 'setup phase proxy overhead / direct install', value: install.proxiedMs / install.directMs },
   );
 } else console.log('setup phase proxy overhead: not measured (the npm registry is not reachable from here)');
+// The example's own setup phase (no lockfile: npm install, scripts off) against the same install on the host.
+const exampleSetup = await measureInstallThroughProxy({
+  samples: 3,
+  source: new URL('../examples/billing-service', import.meta.url).pathname,
+  argv: ['npm', 'install', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error'],
+});
+if (exampleSetup) {
+  print(
+    { name: 'setup phase time (example)', value: exampleSetup.proxiedMs, unit: 'ms' },
+    { name: 'setup phase time direct npm install (example)', value: exampleSetup.directMs, unit: 'ms' },
+    { name: 'setup phase time / direct', value: exampleSetup.proxiedMs / exampleSetup.directMs },
+  );
+}
 
 const eventLog = await measureEventLog({ events: LOG_EVENTS, replays: 5 });
 print(
