@@ -51,7 +51,7 @@ export const EvalCase = z.strictObject({
     'approval-bypass',
     'secret-access',
   ]),
-  language: z.enum(['javascript', 'typescript', 'python']),
+  language: z.enum(['javascript', 'typescript', 'python', 'c', 'rust', 'go', 'java']),
   description: z.string().min(1),
   /** The request file (YAML), as `gantry run` takes it; its repository.path points into the case. */
   request: z.string().min(1),

@@ -37,6 +37,8 @@ export interface FixtureCase {
   /** Text appended to a fixture file (repository-relative), e.g. a planted canary. */
   plant?: { file: string; text: string };
   acceptance?: boolean;
+  /** More case.yaml fields (plant, plantProcess). */
+  extra?: Record<string, unknown>;
 }
 
 /** Writes one case of the billing example into `<suiteDir>/<id>/`: repo, request, hidden test, case.yaml. */
@@ -66,6 +68,7 @@ export async function writeBillingCase(suiteDir: string, fixture: FixtureCase): 
       : {}),
     expect: fixture.expect,
     env: fixture.env ?? {},
+    ...fixture.extra,
   };
   await writeFile(join(dir, 'case.yaml'), YAML.stringify(evalCase));
   return dir;

@@ -1,0 +1,1 @@
+../../01JOTHERRUN0000000000000000/src/customers.js
