@@ -7,7 +7,8 @@ import { RunEvent as RunEventSchema } from '../src/domain/events.js';
 import { EvidencePacket, scoreEvidence } from '../src/domain/evidence.js';
 import { parseRequestFile } from '../src/intake/request-file.js';
 import { type Gantry, openGantry, type RunOutcome } from '../src/local/runtime.js';
-import { exampleCassette, exampleRequest, tempHome } from './support/gantry-cli.js';
+import { loadRiskRules } from '../src/policy/risk-rules.js';
+import { exampleCassette, exampleRequest, repoRoot, tempHome } from './support/gantry-cli.js';
 
 const requiredEventTypes = [
   'request.received',
@@ -51,14 +52,18 @@ describe('the embedded platform resolves the billing example end to end', () => 
     expect(outcome.evidenceFile).toMatch(/evidence\.md$/);
   });
 
-  it('records every step as a well-formed event with run id, trace id, actor and time', () => {
+  it('records every step as a well-formed event with run id, trace id, actor and time', async () => {
+    // The policy version is the risk rules' declared version and a digest of every policy file.
+    const riskRulesVersion = (await loadRiskRules(join(repoRoot, 'policies', 'risk-rules.yaml'))).version;
     const types = new Set(events.map((e) => e.type));
     for (const type of requiredEventTypes) expect(types, `missing ${type}`).toContain(type);
     for (const event of events) {
       expect(() => RunEventSchema.parse(event)).not.toThrow();
       expect(event.runId).toBe(outcome.runId);
       expect(event.traceId).toBe(events[0]?.traceId);
-      expect(event.policyVersion).toMatch(/^2026-11-21\.2\+[a-f0-9]{12}$/);
+      expect(event.policyVersion).toMatch(
+        new RegExp(`^${riskRulesVersion.replaceAll('.', '\\.')}\\+[a-f0-9]{12}$`),
+      );
     }
     expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
     expect(events.filter((e) => e.type === 'run.state').at(-1)).toMatchObject({

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -67,6 +67,9 @@ export async function startLocalStage(
   options: { forge?: (dir: string) => Forge; env?: NodeJS.ProcessEnv } = {},
 ): Promise<LocalStage> {
   const dir = await mkdtemp(join(tmpdir(), 'gantry-stage-'));
+  // Like the task's /workspace: traversable, so a command user the process sandbox switches to reaches
+  // its workspace (it owns nothing above it).
+  await chmod(dir, 0o755);
   const engines = await startLocalEngines(join(dir, 'data'));
   const tables = defaultTableNames('stage');
   await ensureEventLogTables(engines.dynamo, tables);

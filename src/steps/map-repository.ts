@@ -30,7 +30,24 @@ import { WorkspaceGit } from './workspace-git.js';
 export async function mapRepository(deps: StepDeps, input: { run: RunRef }): Promise<RepoState> {
   const journal = await journalFor(deps, input.run);
   const request = requestOf(journal);
-  const repo = await deps.forge.ensureRepository(request.repository);
+  const repo = await deps.forge.ensureRepository(request.repository).catch(async (error: unknown) => {
+    // A request pointing Gantry at the host is a policy refusal: recorded with its rule, then the run stops.
+    const rule = (error as { rule?: unknown }).rule;
+    if (error instanceof GantryError && typeof rule === 'string') {
+      await journal.record('repository-path', 'policy.decided', stepActor('mapRepository'), {
+        decision: {
+          id: `repository-path:${input.run.runId}`,
+          action: 'import_repository',
+          resource: request.repository.path ?? request.repository.name,
+          decision: 'deny',
+          reasons: [error.message],
+          policyVersion: deps.policyVersion,
+          determiningPolicies: [`repository.path.${rule}`],
+        },
+      });
+    }
+    throw error;
+  });
   const workspace = join(deps.settings.workspacesDir, input.run.runId);
   const branch = branchNameFor(input.run.runId, request.title);
   const git = new WorkspaceGit(workspace, deps.settings.workspacesDir);
