@@ -1,11 +1,14 @@
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApprovalServer, startApprovalServer } from '../src/approvals/approval-server.js';
+import { parseRequestFile } from '../src/intake/request-file.js';
 import { type LocalEngines, startLocalEngines } from '../src/local/engines.js';
+import { Gantry } from '../src/local/runtime.js';
 import { BwrapSandbox } from '../src/sandbox/bwrap.js';
 import { defaultRegistryAllowlist, grantEgress } from '../src/sandbox/egress/index.js';
+import { removeHome } from '../src/workspaces/index.js';
 
 /**
  * The local engines and the gates cannot be reached from a workspace: from inside the real sandbox, in
@@ -93,4 +96,88 @@ describe('the local engines from inside the sandbox', () => {
       }
     }
   });
+});
+
+/**
+ * A workspace cannot fill the host's disk: with a 16 MiB workspace disk, a test command that writes
+ * 40 MiB is stopped by the disk limit (a guard event), the run halts, and the host holds no more than
+ * the disk's image.
+ */
+describe('a workspace that fills its disk', () => {
+  let root: string;
+  let home: string;
+  let gantry: Gantry;
+
+  beforeAll(async () => {
+    root = await mkdtemp(join(tmpdir(), 'gantry-disk-'));
+    home = join(root, 'home');
+    await mkdir(home);
+    await writeFile(
+      join(home, 'settings.yaml'),
+      `workspaceDisk: { workspaceBytes: ${16 * 1024 ** 2}, homeBudgetBytes: ${64 * 1024 ** 2} }\n`,
+    );
+    const repo = join(root, 'repo');
+    await mkdir(join(repo, 'test'), { recursive: true });
+    await writeFile(
+      join(repo, 'package.json'),
+      JSON.stringify({ type: 'module', scripts: { test: 'node --test' } }),
+    );
+    // The test writes far more than the workspace may hold.
+    await writeFile(
+      join(repo, 'test', 'fill.test.js'),
+      "import { test } from 'node:test';\nimport { writeFileSync } from 'node:fs';\ntest('fills', () => { for (let i = 0; i < 40; i++) writeFileSync('blob-' + i, Buffer.alloc(1024 * 1024, 1)); });\n",
+    );
+    await writeFile(
+      join(root, 'request.yaml'),
+      `title: Fill the disk\nrequester: maria.lopez\ncapability: low-risk-bugfix\nrepository:\n  name: fill\n  path: ${repo}\ndescription: The tests write.\nacceptanceCriteria:\n  - the tests run\n`,
+    );
+    await writeFile(
+      join(root, 'cassette.yaml'),
+      [
+        'version: 1',
+        'recorded: { model: probe, at: 2026-11-21T15:30:00.000Z, note: fills the disk }',
+        'turns:',
+        '  - phase: reproduce',
+        '    response:',
+        '      model: probe',
+        '      stopReason: tool_use',
+        '      usage: { inputTokens: 10, outputTokens: 5 }',
+        '      content:',
+        '        - { type: tool_use, id: f1, name: finish, input: { outcome: reproduced, summary: fills, testFiles: [test/fill.test.js] } }',
+        '',
+      ].join('\n'),
+    );
+    gantry = await Gantry.open({ home });
+  });
+
+  afterAll(async () => {
+    await gantry.close();
+    await removeHome(root);
+  });
+
+  it.runIf(process.getuid?.() === 0)(
+    'stops the command at the limit, records it, and halts the run',
+    async () => {
+      // Act
+      const outcome = await gantry.submit(
+        await parseRequestFile(join(root, 'request.yaml')),
+        `cassette:${join(root, 'cassette.yaml')}`,
+      );
+
+      // Assess
+      const { events } = await gantry.show(outcome.runId);
+      const trips = events
+        .filter((e) => e.type === 'guard.tripped')
+        .map((e) => e.type === 'guard.tripped' && e.data.guard);
+      expect(trips).toContain('disk-limit');
+      expect(outcome.state).toBe('failed');
+      expect(outcome.reason).toContain("filled the workspace's disk");
+      const images = await readdir(join(home, 'workspace-disks'));
+      for (const image of images.filter((name) => name.endsWith('.img'))) {
+        expect((await stat(join(home, 'workspace-disks', image))).blocks * 512).toBeLessThanOrEqual(
+          16 * 1024 ** 2,
+        );
+      }
+    },
+  );
 });

@@ -136,7 +136,7 @@ export class ToolGateway {
     if (execution.limitHit) {
       // The sandbox stopped it: the agent hears why, and the attempt is on the record as a violation.
       await this.journal.record(`${key}:limit`, 'guard.tripped', systemActor, {
-        guard: 'sandbox-limit',
+        guard: execution.limitHit === 'disk' ? 'disk-limit' : 'sandbox-limit',
         reason: `${call.name} hit the sandbox's ${execution.limitHit} limit`,
       });
     }

@@ -3,6 +3,7 @@ import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { parsePolicyDocument } from '../policy/policy-document.js';
 import { RegistryAllowlist } from '../sandbox/egress/registry-allowlist.js';
+import { WorkspaceDiskSettings } from '../workspaces/disk-settings.js';
 
 /** The settings file of a Gantry home, `<home>/settings.yaml`; unknown keys are refused so a typo fails loudly. */
 export const HomeSettings = z.strictObject({
@@ -14,6 +15,8 @@ export const HomeSettings = z.strictObject({
   repositoryRoots: z.array(z.string().min(1)).optional(),
   /** The registries a setup-phase install may reach (the embedded default: the npm registry). */
   egress: RegistryAllowlist.optional(),
+  /** Each run workspace's disk limit and the home's budget (see src/workspaces/disk-settings.ts). */
+  workspaceDisk: WorkspaceDiskSettings.optional(),
 });
 export type HomeSettings = z.infer<typeof HomeSettings>;
 
@@ -35,11 +38,12 @@ export async function loadHomeSettings(home: string): Promise<HomeSettings> {
   if (text === undefined) return {};
   const settings = parsePolicyDocument(text, file, HomeSettings.nullable(), {
     label: 'Gantry settings file',
-    hint: 'the file may hold `repositoryRoots:` (a list of directories, e.g. `repositoryRoots: [/srv/repos]`) and `egress:` (the registries installs may reach)',
+    hint: 'the file may hold `repositoryRoots:` (a list of directories, e.g. `repositoryRoots: [/srv/repos]`), `egress:` (the registries installs may reach) and `workspaceDisk:` (workspaceBytes, homeBudgetBytes)',
   });
   const roots = settings?.repositoryRoots;
   return {
     ...(roots ? { repositoryRoots: roots.map((root) => resolve(dirname(file), root)) } : {}),
     ...(settings?.egress ? { egress: settings.egress } : {}),
+    ...(settings?.workspaceDisk ? { workspaceDisk: settings.workspaceDisk } : {}),
   };
 }

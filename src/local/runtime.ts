@@ -239,7 +239,10 @@ export class Gantry {
       await mkdir(settings.workspacesDir, { recursive: true });
       // Each run workspace is a size-limited file system of its own; after a reboot the ones still on
       // disk are mounted again, and what a crash left half-made is cleaned up.
-      const disks = await WorkspaceDisks.open({ home });
+      const disks = await WorkspaceDisks.open({
+        home,
+        ...(homeSettings.workspaceDisk ? { settings: homeSettings.workspaceDisk } : {}),
+      });
       await disks.sweep({ keep: await workspaceDirs(settings.workspacesDir), remount: false });
       const workspaces = new DiskWorkspaceStorage(disks, settings.workspacesDir);
       const services = await loadServicesIfAny(join(policies, 'services'));

@@ -21,7 +21,7 @@ export async function runtimeTestRun(
     profile?: SandboxProfile;
   },
 ): Promise<RunEventDataOf<'test.run'>> {
-  let limitHit: string | null = null;
+  let limitHit = null as string | null;
   const test = await journal.once(options.key, 'test.run', stepActor(options.step), async () => {
     const result = await deps.sandbox.run({
       argv: options.argv,
@@ -44,6 +44,19 @@ export async function runtimeTestRun(
   if (limitHit || test.timedOut) {
     const limit = limitHit ?? 'wall-time';
     const limits = deps.settings.sandboxLimits;
+    await journal.record(`${options.key}:limit`, 'guard.tripped', stepActor(options.step), {
+      guard: limit === 'disk' ? 'disk-limit' : 'sandbox-limit',
+      reason: `\`${options.argv.join(' ')}\` hit the sandbox's ${limit} limit (${options.purpose})`,
+    });
+    if (limit === 'disk') {
+      throw new RunHaltedError(
+        `\`${options.argv.join(' ')}\` filled the workspace's disk while the runtime ran the tests (${options.purpose})`,
+        {
+          input: options.argv.join(' '),
+          hint: 'the tests write more than the workspace may hold; make them clean up, or raise workspaceDisk.workspaceBytes in the home settings',
+        },
+      );
+    }
     throw new RunHaltedError(
       `\`${options.argv.join(' ')}\` hit the sandbox's ${limit} limit while the runtime ran the tests (${options.purpose})`,
       {
