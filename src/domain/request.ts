@@ -84,6 +84,16 @@ export const RepositoryConfig = z.strictObject({
   forbidden: z.array(pathGlob).optional(),
   /** Verification requires the whole suite green, not only the tests the change touches. */
   strict: z.boolean().optional(),
+  /**
+   * Narrows the stage's registry allowlist for the setup phase: only these registries (npm, pypi, …)
+   * and endpoints (`host:port`). It never adds one the stage does not allow.
+   */
+  egress: z
+    .strictObject({
+      registries: z.array(z.string().min(1)).optional(),
+      endpoints: z.array(z.string().min(1)).optional(),
+    })
+    .optional(),
 });
 export type RepositoryConfig = z.infer<typeof RepositoryConfig>;
 

@@ -76,6 +76,7 @@ export interface ResolvedRepositoryConfig {
   editable?: string[];
   forbidden?: string[];
   strict?: boolean;
+  egress?: RepositoryConfig['egress'];
 }
 
 const repositoryFileHint = (origin: string) =>
@@ -168,6 +169,7 @@ export function resolveRepositoryConfig(
   if (config.editable !== undefined) resolved.editable = config.editable;
   if (config.forbidden !== undefined) resolved.forbidden = config.forbidden;
   if (config.strict !== undefined) resolved.strict = config.strict;
+  if (config.egress !== undefined) resolved.egress = config.egress;
 
   if (issues.length > 0) {
     throw new RepositoryConfigError(options.origin, issues, {
@@ -222,6 +224,8 @@ export interface EffectiveRepositoryConfig {
   forbidden: (path: string) => boolean;
   pathRules: PathRules;
   strict: boolean;
+  /** Each layer's narrowing of the registry allowlist; every one applies (they only take away). */
+  egress: NonNullable<RepositoryConfig['egress']>[];
   sources: FieldSource[];
   /** Configuration that was not used, and why (a request that did not come from a request file). */
   ignored: string[];
@@ -353,6 +357,7 @@ export function effectiveRepositoryConfig(inputs: RepositoryConfigInputs): Effec
     knownFailing: knownFailing
       ? knownFailing.value.map((entry) => ({ ...entry, source: knownFailing.source }))
       : [],
+    egress: layers.flatMap((layer) => (layer.config.egress ? [layer.config.egress] : [])),
     editable: (path) =>
       contractAllowsEdit(contract, path) &&
       editableLayers.every((matches) => matches(path)) &&

@@ -10,6 +10,7 @@ import { effectiveRepositoryConfig } from '../policy/repository-config.js';
 import { sensitivePathRulesFrom } from '../policy/risk-rules.js';
 import { selectedTestCommand } from '../repomap/command-selection.js';
 import { mapRepository as buildMap } from '../repomap/map-repository.js';
+import { narrowEndpoints } from '../sandbox/egress/index.js';
 import { authorizeLifecycle } from './policy-context.js';
 import { readRepositoryConfigFile } from './repository-config-of.js';
 import { journalFor, requestOf, stepActor } from './run-context.js';
@@ -83,11 +84,12 @@ export async function mapRepository(deps: StepDeps, input: { run: RunRef }): Pro
       repositoryPrograms: new Set(map.commands.map((c) => c.argv[0] as string)),
     });
     const toolchains = config.toolchains?.kinds ?? map.toolchains;
-    const plan = planSetup(
-      { ...map, ...(toolchains ? { toolchains } : {}) },
-      contract,
-      deps.settings.egressEndpoints ?? [],
+    // The stage's registries, narrowed by every configuration layer that names some (never widened).
+    const egress = config.egress.reduce(
+      (endpoints: string[], narrowing) => narrowEndpoints(endpoints, narrowing),
+      [...(deps.settings.egressEndpoints ?? [])],
     );
+    const plan = planSetup({ ...map, ...(toolchains ? { toolchains } : {}) }, contract, egress);
     // The configuration's own setup commands run after the installs, with the same egress; its
     // variables reach every later command (each already passed the sandbox's allowlist).
     for (const command of config.setup) {
@@ -99,7 +101,7 @@ export async function mapRepository(deps: StepDeps, input: { run: RunRef }): Pro
       });
     }
     Object.assign(plan.profile.env, config.env);
-    await runSetupPhase(deps, journal, workspace, plan);
+    await runSetupPhase(deps, journal, workspace, plan, egress);
     // The operator's test command runs outright; the repository file's comes before what the map guessed.
     const testCommand = config.test?.argv ?? selectedTestCommand(map, programOnHost);
     const refused = [...config.refusedSetup, ...config.refusedTest];
@@ -149,6 +151,7 @@ async function runSetupPhase(
   journal: RunJournal,
   workspace: string,
   plan: SetupPlan,
+  egress: readonly string[],
 ): Promise<void> {
   for (const [index, step] of plan.steps.entries()) {
     const installed = await journal.once(
@@ -160,7 +163,7 @@ async function runSetupPhase(
           argv: step.argv,
           workspace,
           network: step.network ? 'setup' : 'none',
-          ...(step.network ? { egress: deps.settings.egressEndpoints ?? [] } : {}),
+          ...(step.network ? { egress } : {}),
           ...profileCommand(plan.profile),
           limits: deps.settings.sandboxLimits,
         });

@@ -28,6 +28,7 @@ export {
   type EgressGrant,
   formatEgressEndpoint,
   grantEgress,
+  narrowEndpoints,
   parseEgressEndpoint,
   parseRegistryAllowlist,
   parseRegistryNarrowing,

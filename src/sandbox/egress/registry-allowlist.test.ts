@@ -4,6 +4,7 @@ import { blockedAddressReason } from './blocked-addresses.js';
 import {
   defaultRegistryAllowlist,
   grantEgress,
+  narrowEndpoints,
   parseEgressEndpoint,
   parseRegistryAllowlist,
   parseRegistryNarrowing,
@@ -149,5 +150,22 @@ describe('blockedAddressReason', () => {
 
   it('refuses anything that is not an IP literal', () => {
     expect(blockedAddressReason('localhost')).toBe('not an IP address');
+  });
+});
+
+describe('narrowEndpoints', () => {
+  it('keeps only the named registries and endpoints of those granted, never adding one', () => {
+    // Prepare
+    const granted = ['registry.npmjs.org:443', 'registry.yarnpkg.com:443'];
+
+    // Act + Assess
+    expect(narrowEndpoints(granted, { registries: ['npm'] })).toEqual(granted);
+    expect(narrowEndpoints(granted, { endpoints: ['registry.npmjs.org:443'] })).toEqual([
+      'registry.npmjs.org:443',
+    ]);
+    expect(narrowEndpoints(granted, { registries: ['pypi'] })).toEqual([]);
+    expect(narrowEndpoints(granted, { endpoints: ['evil.example:443', 'registry.npmjs.org:443'] })).toEqual([
+      'registry.npmjs.org:443',
+    ]);
   });
 });

@@ -179,3 +179,36 @@ export function parseRegistryNarrowing(text: string, origin: string): RegistryNa
     hint: narrowingHint,
   });
 }
+
+/**
+ * Narrows endpoints already granted (the stage's) by a repository's or request's narrowing: only the
+ * endpoints of the named registries (as `definitions` lists them) and the named endpoints remain. A
+ * narrowing can only take endpoints away; names it gives that were not granted are ignored.
+ *
+ * @example
+ * narrowEndpoints(['registry.npmjs.org:443', 'registry.yarnpkg.com:443'], { registries: ['npm'] });
+ */
+export function narrowEndpoints(
+  granted: readonly string[],
+  narrowing: { registries?: readonly string[]; endpoints?: readonly string[] },
+  definitions: RegistryAllowlist = defaultRegistryAllowlist,
+): string[] {
+  let kept = [...granted];
+  if (narrowing.registries) {
+    const names = new Set(narrowing.registries);
+    const ofNamed = new Set(
+      RegistryName.options.filter((name) => names.has(name)).flatMap((name) => definitions[name].endpoints),
+    );
+    kept = kept.filter((endpoint) => ofNamed.has(endpoint));
+  }
+  if (narrowing.endpoints) {
+    const named = new Set(
+      narrowing.endpoints.flatMap((entry) => {
+        const endpoint = parseEgressEndpoint(entry);
+        return endpoint ? [formatEgressEndpoint(endpoint)] : [];
+      }),
+    );
+    kept = kept.filter((endpoint) => named.has(endpoint));
+  }
+  return kept;
+}
