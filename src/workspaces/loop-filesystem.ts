@@ -4,7 +4,7 @@ import { access, mkdir, open, rm, rmdir } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
 import { WorkspaceDiskError } from './errors.js';
-import { mountsAt } from './host-mounts.js';
+import { mountsAt, readHostMounts } from './host-mounts.js';
 
 const run = promisify(execFile);
 
@@ -164,4 +164,30 @@ export async function unmount(tools: Pick<LoopTools, 'umount'>, dir: string): Pr
     input: dir,
     hint: `look at what is mounted there with: findmnt ${dir}`,
   });
+}
+
+/**
+ * Detaches loop devices whose backing file lies under `dir` (deleted or not) and that nothing mounts:
+ * what a lazy unmount or a crash between mount and detach leaves holding one of the host's few loop
+ * devices. Best effort: a device still in use stays.
+ *
+ * @example
+ * await detachIdleLoopDevices('/home/me/.gantry/workspace-disks');
+ */
+export async function detachIdleLoopDevices(dir: string): Promise<void> {
+  const losetup = await findSystemTool('losetup');
+  if (!losetup) return;
+  const listed = await run(losetup, ['--noheadings', '--output', 'NAME,BACK-FILE', '--list'], {
+    timeout: 10_000,
+    env: { ...process.env, LC_ALL: 'C' },
+  }).catch(() => undefined);
+  if (!listed) return;
+  const mounted = new Set((await readHostMounts()).map((mount) => mount.source));
+  for (const line of String(listed.stdout).split('\n')) {
+    const match = /^(\/dev\/loop\d+)\s+(.*?)(?: \(deleted\))?\s*$/.exec(line);
+    if (!match?.[1] || !match[2]) continue;
+    const [, device, backing] = match;
+    if (!(backing === dir || backing.startsWith(`${dir}/`)) || mounted.has(device)) continue;
+    await run(losetup, ['-d', device], { timeout: 10_000 }).catch(() => undefined);
+  }
 }

@@ -25,6 +25,7 @@ import {
 import { DiskBudgetExceededError, WorkspaceDiskError } from './errors.js';
 import { type HostMount, mountsAt, readHostMounts } from './host-mounts.js';
 import {
+  detachIdleLoopDevices,
   detectLoopSupport,
   findSystemTool,
   type LoopTools,
@@ -323,6 +324,7 @@ export class WorkspaceDisks {
           reason: 'mounted from a disk image of this home that no longer exists',
         });
       }
+      await detachIdleLoopDevices(this.disksDir);
       for (const leftover of files.filter((f) => f.startsWith('.probe-') || f.endsWith('.tmp'))) {
         const path = join(this.disksDir, leftover);
         if ((await mountsAt(path)).length > 0) await unmount(await this.umountTool(), path);
@@ -430,6 +432,7 @@ export class WorkspaceDisks {
     await rm(this.imagePath(workspace), { force: true });
     await rm(workspace, { recursive: true, force: true });
     await rm(this.recordPath(workspace), { force: true });
+    await detachIdleLoopDevices(this.disksDir);
   }
 
   private async requireBudgetFor(workspace: string, sizeBytes: number): Promise<void> {
@@ -553,4 +556,5 @@ export async function removeHome(home: string): Promise<void> {
     if (umount) for (const point of new Set(inside)) await unmount({ umount }, point).catch(() => undefined);
   }
   await rm(home, { recursive: true, force: true });
+  await detachIdleLoopDevices(root);
 }
