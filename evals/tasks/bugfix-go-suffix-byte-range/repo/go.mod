@@ -1,0 +1,3 @@
+module example.com/mediaserver
+
+go 1.19

@@ -1,0 +1,1 @@
+export { formatCents, parseAmount } from './format.js';

@@ -1,0 +1,3 @@
+import { register } from 'node:module';
+
+register('./erase-types.mjs', import.meta.url);

@@ -1,0 +1,1 @@
+export { formatQuery, parseQuery, type QueryParams } from './query.js';
