@@ -52,8 +52,17 @@ function eventLine(event: RunEvent): string {
       return `  tool ${event.data.tool} executed${event.data.exitCode === undefined ? '' : `, exit ${event.data.exitCode}`} (${event.data.durationMs} ms)`;
     case 'file.changed':
       return `  file changed: ${event.data.path}`;
-    case 'test.run':
-      return `tests (${event.data.purpose}) ${event.data.passed ? 'passed' : 'failed'}: ${event.data.argv.join(' ')} → exit ${event.data.exitCode}`;
+    case 'test.run': {
+      const counts = event.data.counts;
+      const detail = counts
+        ? ` (${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped; ${event.data.exitReason}, read by ${event.data.parser})`
+        : '';
+      return `tests (${event.data.purpose}) ${event.data.passed ? 'passed' : 'failed'}: ${event.data.argv.join(' ')} → exit ${event.data.exitCode}${detail}`;
+    }
+    case 'verification.judged':
+      return event.data.problems.length === 0
+        ? `verification against the baseline: no new failures, the reproduction passes (${event.data.parser})`
+        : `verification against the baseline: ${event.data.problems.join('; ')}`;
     case 'setup.installed': {
       const refused = event.data.egress.filter((e) => e.outcome === 'refused').length;
       const reached = new Set(event.data.egress.filter((e) => e.outcome === 'allowed').map((e) => e.host));

@@ -101,13 +101,27 @@ export const runEventData = {
     after: Sha256,
   }),
   'test.run': z.strictObject({
-    purpose: z.enum(['reproduce', 'verify', 'agent']),
+    purpose: z.enum(['baseline', 'reproduce', 'verify', 'integrity', 'agent']),
     argv: z.array(z.string()),
     exitCode: z.number().int(),
     passed: z.boolean(),
     timedOut: z.boolean(),
     output: Sha256,
     durationMs: z.number(),
+    /** The result per test (a TestRunResult, JSON), stored by hash; runtime runs only. */
+    results: Sha256.optional(),
+    /** Which parser read the results, or `exit-code` when none applied. */
+    parser: z.string().optional(),
+    /** Why the command exited: passed, tests-failed, no-tests, runner-error, crashed, timed-out, limit. */
+    exitReason: z.string().optional(),
+    counts: z
+      .strictObject({
+        passed: z.number().int(),
+        failed: z.number().int(),
+        skipped: z.number().int(),
+        total: z.number().int(),
+      })
+      .optional(),
   }),
   /** A dependency install of the setup phase: the only network it had was the allowlisting egress proxy. */
   'setup.installed': z.strictObject({
@@ -127,6 +141,12 @@ export const runEventData = {
       }),
     ),
   }),
+  /** How the verification run compares with the baseline, test by test; empty problems: it proves the patch. */
+  'verification.judged': z.strictObject({
+    iteration: z.number().int(),
+    problems: z.array(z.string()),
+    parser: z.string(),
+  }),
   'reproduction.recorded': z.strictObject({
     reproduced: z.boolean(),
     argv: z.array(z.string()).optional(),
@@ -134,6 +154,8 @@ export const runEventData = {
     output: Sha256.optional(),
     testFiles: z.array(z.string()),
     reason: z.string().optional(),
+    /** The tests that fail on the base code plus the new test and did not fail in the baseline. */
+    failingTests: z.array(z.strictObject({ id: z.string(), message: z.string().optional() })).optional(),
   }),
   'patch.iteration': z.strictObject({
     iteration: z.number().int(),

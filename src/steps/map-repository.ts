@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { GantryError } from '../domain/errors.js';
+import { GantryError, RunHaltedError } from '../domain/errors.js';
 import type { RunJournal } from '../evidence/run-journal.js';
 import { branchNameFor } from '../forge/branch-name.js';
 import { gitDirOf } from '../forge/git-command.js';
@@ -22,6 +22,7 @@ import {
   type SandboxProfile,
   type StepDeps,
 } from './step-deps.js';
+import { runTestSuite } from './test-suite-run.js';
 import { WorkspaceGit } from './workspace-git.js';
 
 /**
@@ -127,6 +128,7 @@ export async function mapRepository(deps: StepDeps, input: { run: RunRef }): Pro
     ...(context.virtualenv ? { virtualenv: context.virtualenv } : {}),
     env: context.profileEnv ?? {},
   };
+  await runBaseline(deps, journal, workspace, context.testCommand, profile);
   return {
     repository: repo.name,
     workspace,
@@ -137,6 +139,60 @@ export async function mapRepository(deps: StepDeps, input: { run: RunRef }): Pro
     testCommand: context.testCommand ?? null,
     profile,
   };
+}
+
+/** Why a baseline says nothing about the code: the suite could not run at all. */
+const UNUSABLE_BASELINE = new Set(['runner-error', 'no-tests', 'crashed']);
+
+/**
+ * Baseline first: before the agent acts, the runtime runs the test command on the base commit and records
+ * the result per test (which ran, passed, failed, were skipped, and why the command exited). A suite
+ * that cannot run at all (a missing module or toolchain, a compile error, no tests, no test command
+ * where the contract needs test evidence) ends the run here, before any model turn, saying what to do.
+ */
+async function runBaseline(
+  deps: StepDeps,
+  journal: RunJournal,
+  workspace: string,
+  testCommand: string[] | undefined,
+  profile: SandboxProfile,
+): Promise<void> {
+  const contract = deps.capabilities.get(requestOf(journal).capability);
+  const needsTests = contract.requiredEvidence.some(
+    (kind) => kind === 'passing-tests-after' || kind === 'reproduction',
+  );
+  if (!testCommand?.length) {
+    if (!needsTests) return;
+    throw new RunHaltedError(
+      `the repository declares no test command, and the ${contract.id} contract needs test evidence`,
+      {
+        input: 'repository map',
+        hint: 'add a test script (package.json scripts.test, a Makefile test target, pytest configuration, ...) or set `test:` in .gantry.yaml',
+      },
+    );
+  }
+  const baseline = await runTestSuite(deps, journal, {
+    key: 'baseline',
+    purpose: 'baseline',
+    argv: testCommand,
+    workspace,
+    step: 'mapRepository',
+    profile,
+  });
+  const reason = baseline.results.exit.reason;
+  if (needsTests && UNUSABLE_BASELINE.has(reason)) {
+    const why = baseline.results.runnerError ?? `exit code ${baseline.exitCode}`;
+    throw new RunHaltedError(
+      `the baseline \`${testCommand.join(' ')}\` cannot run on the base commit (${reason}: ${why}), so no test result would mean anything`,
+      {
+        input: testCommand.join(' '),
+        hint:
+          reason === 'no-tests'
+            ? 'the test command found no tests; set the right one as `test:` in .gantry.yaml'
+            : 'make the suite run on the default branch first: install what it needs (setup commands in .gantry.yaml, a registry in the allowlist) or fix the toolchain, then run again',
+      },
+    );
+  }
 }
 
 /**

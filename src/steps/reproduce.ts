@@ -1,8 +1,9 @@
 import { RunHaltedError } from '../domain/errors.js';
 import { runWorkspacePhase } from './agent-phase.js';
 import { journalFor, stepActor } from './run-context.js';
-import { runtimeTestRun } from './runtime-test-run.js';
 import type { AgentState, RepoState, RunRef, StepDeps } from './step-deps.js';
+import { couldNotRun, newFailures, recordedResults } from './test-evidence.js';
+import { runTestSuite } from './test-suite-run.js';
 
 const goal = `Phase: reproduce. Find the cause of the problem and add or change a test that fails because of it. Do not fix the problem yet.
 When the test is in place, call finish with outcome "reproduced" and the test files. If the problem cannot be shown by a test, call finish with outcome "not_reproducible" and say why in the summary.`;
@@ -33,7 +34,7 @@ export async function reproduce(
   const actor = stepActor('reproduce');
   const argv = input.repo.testCommand;
   if (finish.outcome === 'reproduced' && argv) {
-    const test = await runtimeTestRun(deps, journal, {
+    const test = await runTestSuite(deps, journal, {
       key: 'reproduce:confirm',
       purpose: 'reproduce',
       argv,
@@ -41,21 +42,40 @@ export async function reproduce(
       step: 'reproduce',
       profile: input.repo.profile,
     });
-    await journal.once('reproduction', 'reproduction.recorded', actor, async () =>
-      test.passed
-        ? {
-            reproduced: false,
-            testFiles: finish.testFiles,
-            reason: `the agent reported a reproduction, but \`${argv.join(' ')}\` passed before any patch`,
-          }
-        : {
-            reproduced: true,
-            argv,
-            exitCode: test.exitCode,
-            output: test.output,
-            testFiles: finish.testFiles,
-          },
-    );
+    const baseline = await recordedResults(deps, journal, 'baseline');
+    // A reproduction is a named test failing that did not fail before: not any non-zero exit.
+    const failing = newFailures(baseline, test.results);
+    await journal.once('reproduction', 'reproduction.recorded', actor, async () => {
+      if (test.results.exit.reason === 'passed' || test.passed) {
+        return {
+          reproduced: false,
+          testFiles: finish.testFiles,
+          reason: `the agent reported a reproduction, but \`${argv.join(' ')}\` passed before any patch`,
+        };
+      }
+      if (couldNotRun(test.results)) {
+        return {
+          reproduced: false,
+          testFiles: finish.testFiles,
+          reason: `the agent reported a reproduction, but \`${argv.join(' ')}\` could not run (${test.results.exit.reason}: ${test.results.runnerError ?? `exit ${test.exitCode}`}): a runner error is not a failing test`,
+        };
+      }
+      if (failing.length === 0) {
+        return {
+          reproduced: false,
+          testFiles: finish.testFiles,
+          reason: `the agent reported a reproduction, but only tests that already failed in the baseline fail`,
+        };
+      }
+      return {
+        reproduced: true,
+        argv,
+        exitCode: test.exitCode,
+        output: test.output,
+        testFiles: finish.testFiles,
+        failingTests: failing,
+      };
+    });
   } else {
     await journal.once('reproduction', 'reproduction.recorded', actor, async () => ({
       reproduced: false,

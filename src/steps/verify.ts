@@ -2,9 +2,11 @@ import { untrusted } from '../agent/prompt.js';
 import { RunHaltedError } from '../domain/errors.js';
 import type { RunJournal } from '../evidence/run-journal.js';
 import { checkDiffScope, type DiffScopeReport, renderViolationsForAgent } from '../policy/diff-scope.js';
+import { repositoryConfigOf } from './repository-config-of.js';
 import { journalFor, stepActor } from './run-context.js';
-import { runtimeTestRun } from './runtime-test-run.js';
 import type { RepoState, RunRef, StepDeps } from './step-deps.js';
+import { recordedResults, verificationProblems } from './test-evidence.js';
+import { runTestSuite } from './test-suite-run.js';
 import { WorkspaceGit } from './workspace-git.js';
 
 /** Feedback sent back to the patch loop is capped: the tail of a failing run says the most. */
@@ -24,7 +26,7 @@ export async function verify(
   if (!argv) {
     throw new Error('the repository has no test command, so the patch cannot be verified; add a test script');
   }
-  const test = await runtimeTestRun(deps, journal, {
+  const suite = await runTestSuite(deps, journal, {
     key: `verify-${input.iteration}:test`,
     purpose: 'verify',
     argv,
@@ -32,6 +34,20 @@ export async function verify(
     step: 'verify',
     profile: input.repo.profile,
   });
+  // Verification is a comparison with the baseline, test by test: the reproduction now passes, nothing
+  // that passed stopped passing or running, nothing new fails.
+  const problems = verificationProblems({
+    baseline: await recordedResults(deps, journal, 'baseline'),
+    reproduction: journal.find('reproduction', 'reproduction.recorded')?.data.failingTests ?? [],
+    now: suite.results,
+    strict: (await repositoryConfigOf(deps, journal)).strict,
+  });
+  await journal.once(`verify-${input.iteration}:problems`, 'verification.judged', actor, async () => ({
+    iteration: input.iteration,
+    problems,
+    parser: suite.results.parser,
+  }));
+  const test = { ...suite, passed: problems.length === 0, timedOut: false };
   // Passing tests are not enough: the final diff must also keep to the plan and the request's constraints.
   const scope = test.passed ? await checkScope(deps, journal, input.repo, input.iteration) : undefined;
   const passed = test.passed && scope?.violations.length === 0;
@@ -125,6 +141,12 @@ export async function verificationFeedback(
   iteration: number,
 ): Promise<string> {
   const test = journal.find(`verify-${iteration}:test`, 'test.run')?.data;
+  const judged = journal.find(`verify-${iteration}:problems`, 'verification.judged')?.data;
+  if (test && judged && judged.problems.length > 0) {
+    const output = await deps.artifacts.getText(test.output);
+    // The problems quote test names, which the repository chose: data, inside an untrusted block.
+    return `Compared with the baseline run before any change, the suite shows:\n${untrusted('verification', judged.problems.join('\n'))}\n\`${test.argv.join(' ')}\` exited ${test.exitCode}. Last output:\n${untrusted('test-output', output.slice(-FEEDBACK_LIMIT))}`;
+  }
   if (test && !test.passed) {
     const output = await deps.artifacts.getText(test.output);
     // The output is the repository's tests speaking: data for the model, inside an untrusted block.
