@@ -114,4 +114,29 @@ describe('verificationProblems', () => {
     // Assess
     expect(problems[0]).toMatch(/^the suite could not run/);
   });
+
+  it('excuses, in strict mode, a known-failing test only when the baseline already had it failing', () => {
+    // Prepare
+    const base = run({ a: 'passed', feed: 'failed' }, 'tests-failed');
+
+    // Act
+    const excused = verificationProblems({
+      baseline: base,
+      reproduction,
+      now: run({ a: 'passed', feed: 'failed', new: 'passed' }, 'tests-failed'),
+      strict: true,
+      knownFailing: ['feed'],
+    });
+    const madeByTheChange = verificationProblems({
+      baseline: base,
+      reproduction,
+      now: run({ a: 'failed', feed: 'failed', new: 'passed' }, 'tests-failed'),
+      strict: true,
+      knownFailing: ['a', 'feed'],
+    });
+
+    // Assess
+    expect(excused).toEqual([]);
+    expect(madeByTheChange).toContain('the repository asks for a green suite (strict) and it is not');
+  });
 });

@@ -1,3 +1,4 @@
+import picomatch from 'picomatch';
 import type { RunJournal } from '../evidence/run-journal.js';
 import { TestRunResult } from '../verification/test-run-result.js';
 import type { StepDeps } from './step-deps.js';
@@ -51,6 +52,8 @@ export function verificationProblems(options: {
   reproduction: readonly { id: string }[];
   now: TestRunResult;
   strict: boolean;
+  /** Tests the repository declares environment-dependent (.gantry.yaml knownFailing): ids or globs. */
+  knownFailing?: readonly string[];
 }): string[] {
   const { baseline, now } = options;
   if (couldNotRun(now)) return [`the suite could not run: ${now.runnerError ?? now.exit.reason}`];
@@ -92,8 +95,20 @@ export function verificationProblems(options: {
       `${now.counts.skipped} tests are skipped, ${baseline?.counts.skipped ?? 0} were in the baseline`,
     );
   }
-  if (options.strict && (now.counts.failed > 0 || now.exit.reason !== 'passed')) {
-    problems.push('the repository asks for a green suite (strict) and it is not');
+  if (options.strict) {
+    // A known-failing test excuses only a failure the baseline already had, never one the change made.
+    const known = options.knownFailing?.length ? picomatch([...options.knownFailing]) : () => false;
+    const failedBefore = new Set(
+      (baseline?.tests ?? []).filter((t) => t.status === 'failed').map((t) => t.id),
+    );
+    const unexcused = named
+      ? now.tests.filter((t) => t.status === 'failed' && !(failedBefore.has(t.id) && known(t.id)))
+      : now.counts.failed > 0
+        ? [{ id: 'unnamed' }]
+        : [];
+    if (unexcused.length > 0 || (now.exit.reason !== 'passed' && now.counts.failed === 0)) {
+      problems.push('the repository asks for a green suite (strict) and it is not');
+    }
   }
   return problems;
 }

@@ -40,7 +40,7 @@ export async function verify(
     baseline: await recordedResults(deps, journal, 'baseline'),
     reproduction: journal.find('reproduction', 'reproduction.recorded')?.data.failingTests ?? [],
     now: suite.results,
-    strict: (await repositoryConfigOf(deps, journal)).strict,
+    ...(await strictness(deps, journal)),
   });
   await journal.once(`verify-${input.iteration}:problems`, 'verification.judged', actor, async () => ({
     iteration: input.iteration,
@@ -158,4 +158,13 @@ export async function verificationFeedback(
   if (scope?.violations.length)
     return `The diff scope check failed:\n${untrusted('scope-check', renderViolationsForAgent(scope as unknown as DiffScopeReport))}`;
   return '';
+}
+
+/** The repository's demand for a green suite, and the environment-dependent tests it excuses then. */
+async function strictness(
+  deps: StepDeps,
+  journal: RunJournal,
+): Promise<{ strict: boolean; knownFailing: string[] }> {
+  const config = await repositoryConfigOf(deps, journal);
+  return { strict: config.strict, knownFailing: config.knownFailing.map((entry) => entry.test) };
 }
