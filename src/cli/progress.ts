@@ -57,6 +57,8 @@ function eventLine(event: RunEvent): string {
       const detail = counts
         ? ` (${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped; ${event.data.exitReason}, read by ${event.data.parser})`
         : '';
+      if (event.data.purpose === 'integrity')
+        return `tests on the base code with the final tests (integrity): ${event.data.argv.join(' ')} → exit ${event.data.exitCode}${detail}`;
       return `tests (${event.data.purpose}) ${event.data.passed ? 'passed' : 'failed'}: ${event.data.argv.join(' ')} → exit ${event.data.exitCode}${detail}`;
     }
     case 'verification.judged':

@@ -168,6 +168,8 @@ export const runEventData = {
     argv: z.array(z.string()),
     exitCode: z.number().int(),
     output: Sha256,
+    /** The commit the suite ran on, exactly; the pull request's head must be it. */
+    commit: z.string().optional(),
   }),
   'evidence.assembled': z.strictObject({
     json: Sha256,

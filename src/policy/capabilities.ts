@@ -80,6 +80,13 @@ export const CapabilityContract = z
      */
     editablePaths: z.array(glob).min(1).optional(),
     requiredEvidence: z.array(EvidenceRequirement),
+    /** What verification lets a change do to the tests themselves. */
+    verification: z
+      .strictObject({
+        /** Change the test command's scripts or the runner's configuration (package.json scripts, pytest.ini, …). */
+        mayChangeTestSetup: z.boolean().default(false),
+      })
+      .default({ mayChangeTestSetup: false }),
     /** Who must approve each action; `approvalFor` supplies the default for an action not listed. */
     approvals: z.partialRecord(GantryAction, ApprovalRequirement).default({}),
     maxAutonomyTier: AutonomyTier,

@@ -6,6 +6,7 @@ import { repositoryConfigOf } from './repository-config-of.js';
 import { journalFor, stepActor } from './run-context.js';
 import type { RepoState, RunRef, StepDeps } from './step-deps.js';
 import { recordedResults, verificationProblems } from './test-evidence.js';
+import { checkTestIntegrity } from './test-integrity.js';
 import { runTestSuite } from './test-suite-run.js';
 import { WorkspaceGit } from './workspace-git.js';
 
@@ -26,6 +27,11 @@ export async function verify(
   if (!argv) {
     throw new Error('the repository has no test command, so the patch cannot be verified; add a test script');
   }
+  // The verified tree is the commit: the work tree put back at it exactly (what a build or the agent's
+  // commands left is gone; the setup phase's dependencies stay), and that commit is what gets pushed.
+  const git = new WorkspaceGit(input.repo.workspace, deps.settings.workspacesDir);
+  const commit = await git.head();
+  if (!journal.find(`verify-${input.iteration}:test`, 'test.run')) await git.resetTo(commit);
   const suite = await runTestSuite(deps, journal, {
     key: `verify-${input.iteration}:test`,
     purpose: 'verify',
@@ -35,18 +41,28 @@ export async function verify(
     profile: input.repo.profile,
   });
   // Verification is a comparison with the baseline, test by test: the reproduction now passes, nothing
-  // that passed stopped passing or running, nothing new fails.
-  const problems = verificationProblems({
-    baseline: await recordedResults(deps, journal, 'baseline'),
-    reproduction: journal.find('reproduction', 'reproduction.recorded')?.data.failingTests ?? [],
-    now: suite.results,
-    ...(await strictness(deps, journal)),
-  });
-  await journal.once(`verify-${input.iteration}:problems`, 'verification.judged', actor, async () => ({
-    iteration: input.iteration,
-    problems,
-    parser: suite.results.parser,
-  }));
+  // that passed stopped passing or running, nothing new fails. Judged once: a resumed run reads it back.
+  const judged = await journal.once(
+    `verify-${input.iteration}:problems`,
+    'verification.judged',
+    actor,
+    async () => {
+      const problems = verificationProblems({
+        baseline: await recordedResults(deps, journal, 'baseline'),
+        reproduction: journal.find('reproduction', 'reproduction.recorded')?.data.failingTests ?? [],
+        now: suite.results,
+        ...(await strictness(deps, journal)),
+      });
+      // A test that rewrites another test (or the code) while the suite runs has proven nothing.
+      const rewritten = await git.trackedChanges();
+      if (rewritten.length > 0) problems.push(`the test run changed tracked files: ${rewritten.join(', ')}`);
+      await git.resetTo(commit);
+      if (problems.length === 0)
+        problems.push(...(await checkTestIntegrity(deps, journal, input.repo, input.iteration)));
+      return { iteration: input.iteration, problems, parser: suite.results.parser };
+    },
+  );
+  const problems = judged.problems;
   const test = { ...suite, passed: problems.length === 0, timedOut: false };
   // Passing tests are not enough: the final diff must also keep to the plan and the request's constraints.
   const scope = test.passed ? await checkScope(deps, journal, input.repo, input.iteration) : undefined;
@@ -57,6 +73,7 @@ export async function verify(
     argv,
     exitCode: test.exitCode,
     output: test.output,
+    commit,
   }));
   if (!test.passed) await guardReflection(deps, journal, input.iteration, test.output);
   const exhausted = !passed && input.iteration >= input.maxIterations;

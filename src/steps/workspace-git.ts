@@ -54,6 +54,32 @@ export class WorkspaceGit {
     });
   }
 
+  /**
+   * Puts `changes` back as they were at `commit` in the work tree (an added file removed, a changed or
+   * deleted one restored), leaving everything else. `resetTo` undoes it.
+   */
+  async restoreFrom(commit: string, changes: readonly { path: string; status: string }[]): Promise<void> {
+    const existed = changes
+      .filter((change) => change.status !== 'added')
+      .map((change) => `:(literal)${change.path}`);
+    if (existed.length > 0)
+      await this.git.output(['checkout', commit, '--', ...existed], { cwd: this.workspace });
+    for (const change of changes.filter((c) => c.status === 'added')) {
+      await rm(join(this.workspace, change.path), { force: true });
+    }
+  }
+
+  /** Tracked files the work tree holds differently from HEAD (a test run that rewrote a test, say). */
+  async trackedChanges(): Promise<string[]> {
+    const out = await this.git.output(['status', '--porcelain', '--untracked-files=no', '-z'], {
+      cwd: this.workspace,
+    });
+    return out
+      .split('\0')
+      .filter(Boolean)
+      .map((entry) => entry.slice(3));
+  }
+
   /** Files changed since `base`, with how each changed. */
   async changes(base: string): Promise<{ path: string; status: 'added' | 'modified' | 'deleted' }[]> {
     const out = await this.git.output(
