@@ -196,7 +196,14 @@ export const runEventData = {
     violations: z.array(
       z.strictObject({ rule: z.string(), files: z.array(z.string()), message: z.string() }),
     ),
-    checks: z.array(z.strictObject({ constraint: z.string(), honoured: z.boolean(), how: z.string() })),
+    checks: z.array(
+      z.strictObject({
+        constraint: z.string(),
+        honoured: z.boolean(),
+        how: z.string(),
+        checked: z.boolean().optional(),
+      }),
+    ),
   }),
   'guard.tripped': z.strictObject({
     guard: z.enum([

@@ -37,7 +37,14 @@ export const EvidencePacket = z.strictObject({
   }),
   verification: z.array(CommandResult),
   risk: z.strictObject({ tier: RiskTier, reasons: z.array(z.string()), maxAutonomyTier: z.number().int() }),
-  constraints: z.array(z.strictObject({ constraint: z.string(), honoured: z.boolean(), how: z.string() })),
+  constraints: z.array(
+    z.strictObject({
+      constraint: z.string(),
+      honoured: z.boolean(),
+      how: z.string(),
+      checked: z.boolean().optional(),
+    }),
+  ),
   rollback: z.strictObject({ method: z.string(), steps: z.array(z.string()) }),
   agent: z.strictObject({
     model: z.string(),
@@ -133,7 +140,11 @@ export function renderEvidenceMarkdown(packet: EvidencePacket): string {
   lines.push('', '### Constraints', '');
   if (packet.constraints.length === 0) lines.push('None stated.');
   for (const c of packet.constraints)
-    lines.push(`- [${c.honoured ? 'x' : ' '}] ${markdownInline(c.constraint)} — ${markdownInline(c.how)}`);
+    lines.push(
+      c.checked === false
+        ? `- [ ] ${markdownInline(c.constraint)} — **not checked**: ${markdownInline(c.how)}`
+        : `- [${c.honoured ? 'x' : ' '}] ${markdownInline(c.constraint)} — ${markdownInline(c.how)}`,
+    );
   lines.push('', '### Rollback', '', markdownText(packet.rollback.method), '');
   for (const s of packet.rollback.steps) lines.push(`1. ${markdownInline(s)}`);
   lines.push('', '### Agent', '');

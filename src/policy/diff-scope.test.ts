@@ -177,9 +177,7 @@ describe('"do not change the public API"', () => {
     const report = await check(changed, ['Do not change the public API']);
 
     expect(report.violations).toEqual([]);
-    expect(report.checks[0]?.how).toBe(
-      'no non-test JavaScript or TypeScript source file changed, so no exported symbol changed',
-    );
+    expect(report.checks[0]?.how).toBe('no non-test source file changed, so no exported symbol changed');
   });
 
   it('blocks a change that leaves a source file unparseable', async () => {
@@ -324,6 +322,7 @@ describe('the other constraints', () => {
           constraint: 'Be nice to the on-call',
           honoured: true,
           how: 'not machine-checkable: left to the reviewer',
+          checked: false,
         },
       ],
     });
@@ -430,5 +429,21 @@ describe('renderViolationsForAgent', () => {
 
   it('is empty when there is nothing to fix', () => {
     expect(renderViolationsForAgent({ violations: [], checks: [] })).toBe('');
+  });
+
+  it('shows a public-API constraint on a language it cannot read as not checked, never as passed', async () => {
+    // Act
+    const report = await checkDiffScope({
+      constraints: ['Do not change the public API'],
+      changedFiles: [{ path: 'src/billing/invoice.py', status: 'modified' }],
+      expectedScope: [],
+      testFiles: [],
+      readBefore: async () => 'def total(lines):\n    return 0\n',
+      readAfter: async () => 'def total(lines, discount):\n    return 0\n',
+    });
+
+    // Assess
+    expect(report.checks[0]).toMatchObject({ honoured: true, checked: false });
+    expect(report.checks[0]?.how).toContain('not checked: src/billing/invoice.py');
   });
 });

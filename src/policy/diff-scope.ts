@@ -2,6 +2,7 @@ import picomatch from 'picomatch';
 import { z } from 'zod';
 import { untrusted } from '../agent/prompt.js';
 import { GantryError } from '../domain/errors.js';
+import { languageOf } from '../repomap/languages.js';
 import {
   type ApiComparison,
   compareApi,
@@ -41,6 +42,8 @@ export const ConstraintCheck = z.strictObject({
   constraint: z.string(),
   honoured: z.boolean(),
   how: z.string(),
+  /** False when Gantry could not check it (a reviewer must): shown as not checked, never as passed. */
+  checked: z.boolean().optional(),
 });
 export type ConstraintCheck = z.infer<typeof ConstraintCheck>;
 
@@ -135,6 +138,8 @@ const LEFT_TO_REVIEWER = 'not machine-checkable: left to the reviewer';
 interface Finding {
   honoured: boolean;
   how: string;
+  /** False when part of the change could not be checked (a language Gantry cannot read). */
+  checked?: boolean;
   violations: Array<Omit<DiffScopeViolation, 'constraint'>>;
 }
 
@@ -188,12 +193,11 @@ export async function checkDiffScope(input: DiffScopeInput): Promise<DiffScopeRe
   const declaredTests = new Set(input.testFiles.map(normalise));
   const rustTestsOnly = await rustFilesChangingOnlyTests(input);
   const isTest = (path: string) => declaredTests.has(path) || rustTestsOnly.has(path) || isTestFile(path);
-  const inPlan = planScopeMatcher(input.expectedScope);
   const facts: DiffFacts = {
     input,
     paths,
     isTest,
-    outsidePlan: input.expectedScope.length ? paths.filter((path) => !inPlan(path) && !isTest(path)) : [],
+    outsidePlan: filesOutsidePlan(paths, input.expectedScope, [...input.testFiles, ...rustTestsOnly]),
     ciFiles: paths.filter((path) => ciFile(path)),
   };
 
@@ -202,11 +206,16 @@ export async function checkDiffScope(input: DiffScopeInput): Promise<DiffScopeRe
   for (const constraint of input.constraints) {
     const checker = checkers.find((candidate) => candidate.applies.test(constraint));
     if (!checker) {
-      checks.push({ constraint, honoured: true, how: LEFT_TO_REVIEWER });
+      checks.push({ constraint, honoured: true, how: LEFT_TO_REVIEWER, checked: false });
       continue;
     }
     const finding = await checker.check(facts);
-    checks.push({ constraint, honoured: finding.honoured, how: finding.how });
+    checks.push({
+      constraint,
+      honoured: finding.honoured,
+      how: finding.how,
+      ...(finding.checked === false ? { checked: false } : {}),
+    });
     for (const violation of finding.violations) addOnce(violations, { ...violation, constraint });
   }
   for (const violation of [ciViolation(facts), outsidePlanViolation(facts)]) {
@@ -247,15 +256,30 @@ export function renderViolationsForAgent(report: DiffScopeReport): string {
 }
 
 async function checkPublicApi({ input, isTest }: DiffFacts): Promise<Finding> {
-  const sources = input.changedFiles
-    .map((file) => ({ ...file, path: normalise(file.path) }))
-    .filter((file) => isApiSourceFile(file.path) && !isTest(file.path));
+  const changed = input.changedFiles.map((file) => ({ ...file, path: normalise(file.path) }));
+  const sources = changed.filter((file) => isApiSourceFile(file.path) && !isTest(file.path));
+  // Exports are read for JavaScript and TypeScript only: another language's change is not checked.
+  const unreadable = changed
+    .filter(
+      (file) => !isApiSourceFile(file.path) && !isTest(file.path) && languageOf(file.path) !== undefined,
+    )
+    .map((file) => file.path);
+  const unreadableNote = unreadable.length
+    ? `; not checked: ${unreadable.join(', ')} (Gantry reads the public API of JavaScript and TypeScript only), so ${LEFT_TO_REVIEWER}`
+    : '';
   if (sources.length === 0) {
-    return {
-      honoured: true,
-      how: 'no non-test JavaScript or TypeScript source file changed, so no exported symbol changed',
-      violations: [],
-    };
+    return unreadable.length
+      ? {
+          honoured: true,
+          checked: false,
+          how: `not checked: ${unreadable.join(', ')} changed, and Gantry reads the public API of JavaScript and TypeScript only, so ${LEFT_TO_REVIEWER}`,
+          violations: [],
+        }
+      : {
+          honoured: true,
+          how: 'no non-test source file changed, so no exported symbol changed',
+          violations: [],
+        };
   }
   const violations: Finding['violations'] = [];
   const summaries: string[] = [];
@@ -293,15 +317,16 @@ async function checkPublicApi({ input, isTest }: DiffFacts): Promise<Finding> {
   if (violations.length) {
     return {
       honoured: false,
-      how: `exported symbols changed: ${summaries.join('; ')}${notChecked}`,
+      how: `exported symbols changed: ${summaries.join('; ')}${notChecked}${unreadableNote}`,
       violations,
     };
   }
   return {
     honoured: true,
+    ...(uncheckable.length || unreadable.length ? { checked: false } : {}),
     how: compared.length
-      ? `compared the exported symbols and signatures of ${compared.join(', ')} before and after the change: none removed, added or changed${notChecked}`
-      : `${uncheckable.join(', ')} did not parse before the change, so ${LEFT_TO_REVIEWER}`,
+      ? `compared the exported symbols and signatures of ${compared.join(', ')} before and after the change: none removed, added or changed${notChecked}${unreadableNote}`
+      : `${uncheckable.join(', ')} did not parse before the change, so ${LEFT_TO_REVIEWER}${unreadableNote}`,
     violations: [],
   };
 }
@@ -542,6 +567,24 @@ function verdict(offending: readonly string[], what: string): { honoured: boolea
   return offending.length
     ? { honoured: false, how: `changed ${what}: ${offending.join(', ')}` }
     : { honoured: true, how: `no ${what} changed (checked on the final diff)` };
+}
+
+/**
+ * The changed paths outside the plan's expected scope, tests aside: the one definition the diff scope
+ * check, the evidence packet and the review share. Nothing is outside a plan that does not narrow.
+ *
+ * @example
+ * filesOutsidePlan(['src/a.js', 'test/a.test.js', 'README.md'], ['src/'], []); // ['README.md']
+ */
+export function filesOutsidePlan(
+  paths: readonly string[],
+  expectedScope: readonly string[],
+  testFiles: readonly string[],
+): string[] {
+  if (expectedScope.length === 0) return [];
+  const inPlan = planScopeMatcher(expectedScope);
+  const declared = new Set(testFiles.map(normalise));
+  return paths.map(normalise).filter((path) => !inPlan(path) && !declared.has(path) && !isTestFile(path));
 }
 
 /** Plan entries are paths, directories (trailing `/`) or globs. */

@@ -232,11 +232,12 @@ export function publishMavenRepository(
     renameSync(staging, target);
     writeFileSync(stampFile, stamp);
   }
-  writeFileSync(
-    settings,
-    `<settings><localRepository>${target}</localRepository><offline>true</offline></settings>\n`,
-    { mode: 0o644 },
-  );
+  const content = `<settings><localRepository>${target}</localRepository><offline>true</offline></settings>\n`;
+  // Written aside and renamed, and only when it changed: a concurrent sandbox never reads it half-written.
+  if (!existsSync(settings) || readFileSync(settings, 'utf8') !== content) {
+    writeFileSync(`${settings}.${process.pid}`, content, { mode: 0o644 });
+    renameSync(`${settings}.${process.pid}`, settings);
+  }
   return { repository: target, settings };
 }
 

@@ -7,7 +7,7 @@ import {
   scoreEvidence,
 } from '../domain/evidence.js';
 import type { RunJournal } from '../evidence/run-journal.js';
-import { isTestFile } from '../policy/test-files.js';
+import { filesOutsidePlan } from '../policy/diff-scope.js';
 import { planOf } from './agent-phase.js';
 import { journalFor, requestOf, stepActor } from './run-context.js';
 import type { RepoState, RunRef, StepDeps } from './step-deps.js';
@@ -82,9 +82,7 @@ async function buildPacket(deps: StepDeps, journal: RunJournal, repo: RepoState)
     request: { source: request.source, sourceRef: request.sourceRef, requester: request.requester },
     scope: {
       filesChanged,
-      outsidePlan: plan.expectedScope.length
-        ? changed.filter((f) => !plan.expectedScope.includes(f) && !isTestFile(f, testFiles))
-        : [],
+      outsidePlan: plan.expectedScope.length ? filesOutsidePlan(changed, plan.expectedScope, testFiles) : [],
     },
     reproduction: {
       reproduced: reproduction?.reproduced ?? false,

@@ -1,6 +1,6 @@
 import { RunHaltedError } from '../domain/errors.js';
 import { runWorkspacePhase } from './agent-phase.js';
-import { journalFor, stepActor } from './run-context.js';
+import { journalFor, requestOf, stepActor } from './run-context.js';
 import type { AgentState, RepoState, RunRef, StepDeps } from './step-deps.js';
 import { couldNotRun, newFailures, recordedResults } from './test-evidence.js';
 import { runTestSuite } from './test-suite-run.js';
@@ -53,7 +53,7 @@ export async function reproduce(
           reason: `the agent reported a reproduction, but \`${argv.join(' ')}\` passed before any patch`,
         };
       }
-      if (couldNotRun(test.results)) {
+      if (couldNotRun(test.results, baseline)) {
         return {
           reproduced: false,
           testFiles: finish.testFiles,
@@ -82,6 +82,21 @@ export async function reproduce(
       testFiles: finish.testFiles,
       reason: argv ? finish.summary : `the repository has no test command; ${finish.summary}`,
     }));
+  }
+  // No patch without a proof of the problem where the contract asks for one: the run ends here.
+  const recorded = journal.find('reproduction', 'reproduction.recorded')?.data;
+  const contract = deps.capabilities.get(requestOf(journal).capability);
+  const needsReproduction = contract.requiredEvidence.some(
+    (kind) => kind === 'reproduction' || kind === 'failing-test-before',
+  );
+  if (needsReproduction && !recorded?.reproduced) {
+    throw new RunHaltedError(
+      `the problem was not reproduced (${recorded?.reason ?? 'no reproduction recorded'}), and the ${contract.id} contract needs a failing test before any patch`,
+      {
+        input: 'reproduce',
+        hint: 'a person should look at the request: it may not be a bug, or it may need a test Gantry cannot write here',
+      },
+    );
   }
   return {
     transcript: phase.transcriptHash,

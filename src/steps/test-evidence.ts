@@ -15,10 +15,21 @@ export async function recordedResults(
 }
 
 /** The suite could not run at all: a result that says nothing about the code. */
-export const couldNotRun = (result: TestRunResult) =>
-  result.exit.reason === 'runner-error' ||
-  result.exit.reason === 'no-tests' ||
-  result.exit.reason === 'crashed';
+export const couldNotRun = (result: TestRunResult, baseline?: TestRunResult) =>
+  !(baseline?.exit.reason === 'passed' && unreadFailure(result)) &&
+  (result.exit.reason === 'runner-error' ||
+    result.exit.reason === 'no-tests' ||
+    result.exit.reason === 'crashed');
+
+/**
+ * A failing run no parser could read and no known runner error explains (a home-grown harness under
+ * make): it says the command failed, not why. After a baseline that passed, that failure is the
+ * change's; it names no test.
+ */
+export const unreadFailure = (result: TestRunResult) =>
+  result.parser === 'exit-code' &&
+  result.exit.reason === 'runner-error' &&
+  (result.runnerError === undefined || result.runnerError.startsWith('exited with code'));
 
 /**
  * What a reproduction shows: the tests that fail now and did not fail in the baseline. With no named
@@ -38,7 +49,11 @@ export function newFailures(
       .map((t) => ({ id: t.id, ...(t.message ? { message: t.message.slice(0, 500) } : {}) }));
   }
   const extra = now.counts.failed - (baseline?.counts.failed ?? 0);
-  return extra > 0 ? [{ id: `(${extra} unnamed failing test${extra === 1 ? '' : 's'})` }] : [];
+  if (extra > 0) return [{ id: `(${extra} unnamed failing test${extra === 1 ? '' : 's'})` }];
+  if (baseline?.exit.reason === 'passed' && unreadFailure(now)) {
+    return [{ id: '(the test command failed; its runner names no tests)' }];
+  }
+  return [];
 }
 
 /**

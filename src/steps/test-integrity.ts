@@ -2,6 +2,7 @@ import type { RunJournal } from '../evidence/run-journal.js';
 import { isTestFile } from '../policy/test-files.js';
 import { requestOf } from './run-context.js';
 import type { RepoState, StepDeps } from './step-deps.js';
+import { recordedResults } from './test-evidence.js';
 import { runTestSuite } from './test-suite-run.js';
 import { WorkspaceGit } from './workspace-git.js';
 
@@ -56,10 +57,16 @@ export async function checkTestIntegrity(
   }
 
   const reproduction = journal.find('reproduction', 'reproduction.recorded')?.data;
+  if (repo.testCommand)
+    problems.push(...(await originalTestsProblems(deps, journal, repo, iteration, changes)));
   const named = (reproduction?.failingTests ?? []).filter((test) => !test.id.startsWith('('));
   if (!reproduction?.reproduced || named.length === 0 || !repo.testCommand) return problems;
-  // The base code with the final tests: everything but the tests back as it was.
+  // The base code with the final tests: everything but the tests back as it was. A file the agent named
+  // as a test but that is code by the conventions (Rust's inline `mod tests`) holds both: it cannot be
+  // split here, so the check against the base code is not made for such a change.
   const testFiles = reproduction.testFiles;
+  const mixed = changes.filter((change) => testFiles.includes(change.path) && !isTestFile(change.path));
+  if (mixed.length > 0) return problems;
   const sources = changes.filter((change) => !isTestFile(change.path, testFiles));
   if (sources.length === 0) {
     // Only tests changed, and the reproduction passes: the tree verified *is* the base code.
@@ -94,4 +101,44 @@ export async function checkTestIntegrity(
     await git.resetTo(head);
   }
   return problems;
+}
+
+/**
+ * The tests the repository already had, as they were, must pass on the final code: an existing test
+ * file the change edited (its assertions emptied, its expectation moved) is put back at the base commit
+ * for one more run, and every test of it that passed in the baseline must still pass.
+ */
+async function originalTestsProblems(
+  deps: StepDeps,
+  journal: RunJournal,
+  repo: RepoState,
+  iteration: number,
+  changes: readonly { path: string; status: string }[],
+): Promise<string[]> {
+  // Conventional test files only: a declared one that is code too (Rust) would put the old code back.
+  const editedTests = changes.filter((change) => change.status !== 'added' && isTestFile(change.path));
+  if (editedTests.length === 0 || !repo.testCommand) return [];
+  const git = new WorkspaceGit(repo.workspace, deps.settings.workspacesDir);
+  const head = await git.head();
+  try {
+    await git.restoreFrom(repo.baseCommit, editedTests);
+    const original = await runTestSuite(deps, journal, {
+      key: `verify-${iteration}:original-tests`,
+      purpose: 'integrity',
+      argv: repo.testCommand,
+      workspace: repo.workspace,
+      step: 'verify',
+      ...(repo.profile ? { profile: repo.profile } : {}),
+    });
+    const baseline = await recordedResults(deps, journal, 'baseline');
+    const status = new Map(original.results.tests.map((test) => [test.id, test.status]));
+    return (baseline?.tests ?? [])
+      .filter((test) => test.status === 'passed' && status.get(test.id) !== 'passed')
+      .map(
+        (test) =>
+          `${test.id} passed in the baseline and, as the repository wrote it, ${status.has(test.id) ? `is ${status.get(test.id)}` : 'does not run'} on the patched code: the change edited it instead of keeping its behaviour (${editedTests.map((c) => c.path).join(', ')})`,
+      );
+  } finally {
+    await git.resetTo(head);
+  }
 }

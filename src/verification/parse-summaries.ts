@@ -102,3 +102,56 @@ export function parsePlainSummary(text: string): ParsedTests | null {
   };
   return out;
 }
+
+const unittestVerboseLine =
+  /^(\w+) \(([\w.]+)\)(?: \.\.\.|\n)? ?(?:\.\.\. )?(ok|FAIL|ERROR|skipped.*|expected failure|unexpected success)$/;
+const unittestProblemLine = /^(FAIL|ERROR): (\w+) \(([\w.]+)\)/;
+const unittestRanLine = /^Ran (\d+) tests? in [\d.]+s$/;
+const unittestResultLine = /^(OK|FAILED)(?: \((.*)\))?$/;
+
+/**
+ * Python's unittest output (`python -m unittest`, also under make or tox): with `-v`, one
+ * `test_x (module.Class) ... ok|FAIL|ERROR|skipped` line a test; always the `FAIL: test_x
+ * (module.Class)` blocks, `Ran N tests` and `OK` / `FAILED (failures=1, errors=1, skipped=2)`. Ids are
+ * `module.Class::test_x`. Returns null when there is no `Ran N tests` line.
+ *
+ * @example
+ * parseUnittest('FAIL: test_total (tests.test_invoice.InvoiceTest)\n...\nRan 3 tests in 0.01s\n\nFAILED (failures=1)');
+ */
+export function parseUnittest(text: string): ParsedTests | null {
+  const lines = stripAnsi(text)
+    .split(/\r?\n/)
+    .map((line) => line.trimEnd());
+  const ran = lines.map((line) => unittestRanLine.exec(line)).findLast((match) => match !== null);
+  if (!ran?.[1]) return null;
+  const out = emptyParse();
+  const byId = new Map<string, TestStatus>();
+  for (const line of lines) {
+    const verbose = unittestVerboseLine.exec(line);
+    if (verbose?.[1] && verbose[2] && verbose[3]) {
+      const word = verbose[3];
+      const status: TestStatus =
+        word === 'ok' || word === 'unexpected success'
+          ? 'passed'
+          : word === 'FAIL' || word === 'ERROR'
+            ? 'failed'
+            : 'skipped';
+      byId.set(`${verbose[2]}::${verbose[1]}`, status);
+    }
+    const problem = unittestProblemLine.exec(line);
+    if (problem?.[2] && problem[3]) byId.set(`${problem[3]}::${problem[2]}`, 'failed');
+  }
+  out.tests = withUniqueIds(
+    [...byId].map(([id, status]) => {
+      const [suite = '', name = id] = id.split('::');
+      return makeTestCase({ suitePath: [suite], name, status });
+    }),
+  );
+  const result = lines.map((line) => unittestResultLine.exec(line)).findLast((match) => match !== null);
+  const count = (word: string) => Number(new RegExp(`${word}=(\\d+)`).exec(result?.[2] ?? '')?.[1] ?? 0);
+  const failed = count('failures') + count('errors');
+  const skipped = count('skipped') + count('expected failures');
+  out.summary = { passed: Math.max(0, Number(ran[1]) - failed - skipped), failed, skipped };
+  if (Number(ran[1]) === 0) out.noTests = true;
+  return out;
+}

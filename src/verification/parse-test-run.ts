@@ -3,7 +3,7 @@ import { parseGoTestJson } from './parse-go-test-json.js';
 import { parseJestJson } from './parse-jest-json.js';
 import { parseJunitXml } from './parse-junit-xml.js';
 import { parseMochaJson } from './parse-mocha-json.js';
-import { parsePlainSummary, parsePytestSummary } from './parse-summaries.js';
+import { parsePlainSummary, parsePytestSummary, parseUnittest } from './parse-summaries.js';
 import { parseTap } from './parse-tap.js';
 import type { ParsedTests, ParseOptions } from './parsed-tests.js';
 import { detectNoTests, detectRunnerError, lastOutputLine } from './runner-errors.js';
@@ -28,6 +28,7 @@ const readers: Record<Exclude<ParserName, 'exit-code'>, Reader> = {
   'go-test-json': (run) => parseGoTestJson(run.stdout, run.stderr),
   'cargo-test': (run) => parseCargoTest(run.stdout, run.stderr),
   'pytest-summary': (run) => parsePytestSummary(run.stdout),
+  unittest: (run) => parseUnittest(`${run.stderr}\n${run.stdout}`),
   'plain-summary': (run) => parsePlainSummary(`${run.stdout}\n${run.stderr}`),
 };
 
@@ -37,6 +38,7 @@ const stdoutFallbacks: readonly Exclude<ParserName, 'exit-code'>[] = [
   'tap',
   'cargo-test',
   'pytest-summary',
+  'unittest',
   'plain-summary',
 ];
 

@@ -13,6 +13,7 @@ export const ParserName = z.enum([
   'go-test-json',
   'cargo-test',
   'pytest-summary',
+  'unittest',
   'plain-summary',
   'exit-code',
 ]);
