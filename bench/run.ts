@@ -17,6 +17,10 @@
  *   forwarder and proxy against straight to it. 50 requests, median of 5 after a warm-up. Then the real
  *   thing: `npm ci --ignore-scripts` of a one-dependency lockfile in the sandbox through the proxy against
  *   the same install on the host with direct network, empty caches, median of 3 after a warm-up.
+ * - verification overhead: on the example run (3 runs, medians, read from each run's own events), the
+ *   baseline suite run and the integrity runs (the final tests on the base code, the repository's own
+ *   tests on the patched code) against the verification's one suite run. Target: the baseline costs one
+ *   suite run; the integrity runs less than one focused test run.
  * - event log append rate: events per second appending a 1,000-event run through DynamoEventLog on
  *   dynalite (conditional puts, schema checks), beside the rate of plain PutItem calls of the same
  *   items on the same engine, the ceiling the adapter works under.
@@ -127,6 +131,22 @@ if (exampleSetup) {
     { name: 'setup phase time / direct', value: exampleSetup.proxiedMs / exampleSetup.directMs },
   );
 }
+
+const { measureVerificationOverhead } = await import('./verification-overhead.js');
+const verification = await measureVerificationOverhead(3);
+print(
+  { name: 'verification overhead: baseline', value: verification.baselineMs, unit: 'ms' },
+  { name: 'verification overhead: integrity runs', value: verification.integrityMs, unit: 'ms' },
+  { name: 'verification overhead: one suite run', value: verification.suiteMs, unit: 'ms' },
+  {
+    name: 'verification overhead baseline / one suite run',
+    value: verification.baselineMs / verification.suiteMs,
+  },
+  {
+    name: 'verification overhead integrity / one suite run',
+    value: verification.integrityMs / verification.suiteMs,
+  },
+);
 
 const eventLog = await measureEventLog({ events: LOG_EVENTS, replays: 5 });
 print(
