@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ConstraintCheck } from './constraint-check.js';
 import { ToolchainKind } from './context.js';
 import { Plan } from './plan.js';
 import { PolicyDecision } from './policy.js';
@@ -196,14 +197,7 @@ export const runEventData = {
     violations: z.array(
       z.strictObject({ rule: z.string(), files: z.array(z.string()), message: z.string() }),
     ),
-    checks: z.array(
-      z.strictObject({
-        constraint: z.string(),
-        honoured: z.boolean(),
-        how: z.string(),
-        checked: z.boolean().optional(),
-      }),
-    ),
+    checks: z.array(ConstraintCheck),
   }),
   'guard.tripped': z.strictObject({
     guard: z.enum([

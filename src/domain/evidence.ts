@@ -6,6 +6,7 @@ import {
   markdownText,
   markdownUrl,
 } from '../inert-text/index.js';
+import { ConstraintCheck } from './constraint-check.js';
 import { RiskTier } from './risk.js';
 
 const CommandResult = z.strictObject({
@@ -37,14 +38,7 @@ export const EvidencePacket = z.strictObject({
   }),
   verification: z.array(CommandResult),
   risk: z.strictObject({ tier: RiskTier, reasons: z.array(z.string()), maxAutonomyTier: z.number().int() }),
-  constraints: z.array(
-    z.strictObject({
-      constraint: z.string(),
-      honoured: z.boolean(),
-      how: z.string(),
-      checked: z.boolean().optional(),
-    }),
-  ),
+  constraints: z.array(ConstraintCheck),
   rollback: z.strictObject({ method: z.string(), steps: z.array(z.string()) }),
   agent: z.strictObject({
     model: z.string(),

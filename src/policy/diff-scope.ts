@@ -1,6 +1,7 @@
 import picomatch from 'picomatch';
 import { z } from 'zod';
 import { untrusted } from '../agent/prompt.js';
+import { ConstraintCheck } from '../domain/constraint-check.js';
 import { GantryError } from '../domain/errors.js';
 import { languageOf } from '../repomap/languages.js';
 import {
@@ -37,15 +38,7 @@ export const DiffScopeViolation = z.strictObject({
 });
 export type DiffScopeViolation = z.infer<typeof DiffScopeViolation>;
 
-/** How one request constraint was checked on the final diff, for the evidence packet. */
-export const ConstraintCheck = z.strictObject({
-  constraint: z.string(),
-  honoured: z.boolean(),
-  how: z.string(),
-  /** False when Gantry could not check it (a reviewer must): shown as not checked, never as passed. */
-  checked: z.boolean().optional(),
-});
-export type ConstraintCheck = z.infer<typeof ConstraintCheck>;
+export { ConstraintCheck } from '../domain/constraint-check.js';
 
 /** The result of the diff scope check: any violation blocks the pull request. */
 export const DiffScopeReport = z.strictObject({

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ConstraintCheck } from '../domain/constraint-check.js';
 import { TestLink } from '../domain/context.js';
 import { Plan } from '../domain/plan.js';
 import { EngineeringRequest } from '../domain/request.js';
@@ -19,7 +20,7 @@ export const ReviewInput = z.strictObject({
     missing: z.array(z.string()),
   }),
   /** How each request constraint was checked on the final diff (the diff scope report's checks). */
-  constraints: z.array(z.strictObject({ constraint: z.string(), honoured: z.boolean(), how: z.string() })),
+  constraints: z.array(ConstraintCheck),
   /** The diff scope report's violations; `constraint` names the request constraint a rule enforces. */
   scopeViolations: z.array(
     z.strictObject({
