@@ -61,6 +61,8 @@ function eventLine(event: RunEvent): string {
         return `tests on the base code with the final tests (integrity): ${event.data.argv.join(' ')} → exit ${event.data.exitCode}${detail}`;
       return `tests (${event.data.purpose}) ${event.data.passed ? 'passed' : 'failed'}: ${event.data.argv.join(' ')} → exit ${event.data.exitCode}${detail}`;
     }
+    case 'verification.level':
+      return `${event.data.level} check ${event.data.passed ? 'passed' : 'failed'}: ${event.data.argv.join(' ')} → exit ${event.data.exitCode}`;
     case 'verification.judged':
       return event.data.problems.length === 0
         ? `verification against the baseline: no new failures, the reproduction passes (${event.data.parser})`

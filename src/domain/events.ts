@@ -142,6 +142,14 @@ export const runEventData = {
       }),
     ),
   }),
+  /** One cheap verification level (format, lint, type-check, build) on the base commit or a patch. */
+  'verification.level': z.strictObject({
+    level: z.enum(['format', 'lint', 'typecheck', 'build']),
+    argv: z.array(z.string()),
+    exitCode: z.number().int(),
+    passed: z.boolean(),
+    output: Sha256,
+  }),
   /** How the verification run compares with the baseline, test by test; empty problems: it proves the patch. */
   'verification.judged': z.strictObject({
     iteration: z.number().int(),

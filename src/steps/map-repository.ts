@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { RepositoryContext } from '../domain/context.js';
 import { GantryError, RunHaltedError } from '../domain/errors.js';
 import type { RunJournal } from '../evidence/run-journal.js';
 import { branchNameFor } from '../forge/branch-name.js';
@@ -23,6 +24,7 @@ import {
   type StepDeps,
 } from './step-deps.js';
 import { runTestSuite } from './test-suite-run.js';
+import { levelCommands, runLevel } from './verification-levels.js';
 import { WorkspaceGit } from './workspace-git.js';
 
 /**
@@ -128,7 +130,7 @@ export async function mapRepository(deps: StepDeps, input: { run: RunRef }): Pro
     ...(context.virtualenv ? { virtualenv: context.virtualenv } : {}),
     env: context.profileEnv ?? {},
   };
-  await runBaseline(deps, journal, workspace, context.testCommand, profile);
+  await runBaseline(deps, journal, workspace, context.testCommand, profile, context.artifact);
   return {
     repository: repo.name,
     workspace,
@@ -156,6 +158,7 @@ async function runBaseline(
   workspace: string,
   testCommand: string[] | undefined,
   profile: SandboxProfile,
+  contextArtifact: string,
 ): Promise<void> {
   const contract = deps.capabilities.get(requestOf(journal).capability);
   const needsTests = contract.requiredEvidence.some(
@@ -170,6 +173,16 @@ async function runBaseline(
         hint: 'add a test script (package.json scripts.test, a Makefile test target, pytest configuration, ...) or set `test:` in .gantry.yaml',
       },
     );
+  }
+  // The cheap levels too, so a later failure of one is known to be the change's.
+  const context = JSON.parse(await deps.artifacts.getText(contextArtifact)) as RepositoryContext;
+  for (const { level, argv } of levelCommands(context)) {
+    await runLevel(deps, journal, { workspace, profile } as RepoState, {
+      key: `baseline:${level}`,
+      level,
+      argv,
+      step: 'mapRepository',
+    });
   }
   const baseline = await runTestSuite(deps, journal, {
     key: 'baseline',

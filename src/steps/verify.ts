@@ -1,4 +1,5 @@
 import { untrusted } from '../agent/prompt.js';
+import type { RepositoryContext } from '../domain/context.js';
 import { RunHaltedError } from '../domain/errors.js';
 import type { RunJournal } from '../evidence/run-journal.js';
 import { checkDiffScope, type DiffScopeReport, renderViolationsForAgent } from '../policy/diff-scope.js';
@@ -8,6 +9,7 @@ import type { RepoState, RunRef, StepDeps } from './step-deps.js';
 import { recordedResults, verificationProblems } from './test-evidence.js';
 import { checkTestIntegrity } from './test-integrity.js';
 import { runTestSuite } from './test-suite-run.js';
+import { cheapLevelProblems } from './verification-levels.js';
 import { WorkspaceGit } from './workspace-git.js';
 
 /** Feedback sent back to the patch loop is capped: the tail of a failing run says the most. */
@@ -32,6 +34,10 @@ export async function verify(
   const git = new WorkspaceGit(input.repo.workspace, deps.settings.workspacesDir);
   const commit = await git.head();
   if (!journal.find(`verify-${input.iteration}:test`, 'test.run')) await git.resetTo(commit);
+  // The hierarchy: the cheap levels the map found first (format, lint, type-check, build), each on the
+  // commit; a new failure there is the first problem. Then the suite, compared with the baseline.
+  const context = JSON.parse(await deps.artifacts.getText(input.repo.context)) as RepositoryContext;
+  const level = await cheapLevelProblems(deps, journal, input.repo, context, input.iteration);
   const suite = await runTestSuite(deps, journal, {
     key: `verify-${input.iteration}:test`,
     purpose: 'verify',
@@ -59,6 +65,7 @@ export async function verify(
       await git.resetTo(commit);
       if (problems.length === 0)
         problems.push(...(await checkTestIntegrity(deps, journal, input.repo, input.iteration)));
+      if (level) problems.unshift(level.problem);
       return { iteration: input.iteration, problems, parser: suite.results.parser };
     },
   );
@@ -159,6 +166,15 @@ export async function verificationFeedback(
 ): Promise<string> {
   const test = journal.find(`verify-${iteration}:test`, 'test.run')?.data;
   const judged = journal.find(`verify-${iteration}:problems`, 'verification.judged')?.data;
+  const failedLevel = journal
+    .events()
+    .find(
+      (e) => e.type === 'verification.level' && e.key.startsWith(`verify-${iteration}:`) && !e.data.passed,
+    );
+  if (failedLevel?.type === 'verification.level') {
+    const output = await deps.artifacts.getText(failedLevel.data.output);
+    return `The ${failedLevel.data.level} check \`${failedLevel.data.argv.join(' ')}\` passed on the base commit and fails on the patch (exit ${failedLevel.data.exitCode}). Its output:\n${untrusted(`${failedLevel.data.level}-output`, output.slice(-FEEDBACK_LIMIT))}`;
+  }
   if (test && judged && judged.problems.length > 0) {
     const output = await deps.artifacts.getText(test.output);
     // The problems quote test names, which the repository chose: data, inside an untrusted block.
