@@ -1,4 +1,8 @@
-import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -180,4 +184,108 @@ describe('a workspace that fills its disk', () => {
       }
     },
   );
+});
+
+/**
+ * Another ecosystem's install through the same egress path, against a local stand-in of its registry
+ * (only the npm registry is reachable from these machines): pip installs a wheel from a PEP 503 simple
+ * index on loopback, allowlisted by its exact address, into the workspace's virtualenv.
+ */
+describe('a pip install through the egress proxy', () => {
+  let root: string;
+  let workspace: string;
+  let index: Server;
+  let port: number;
+  const sandbox = new BwrapSandbox();
+
+  beforeAll(async () => {
+    root = await mkdtemp(join(tmpdir(), 'gantry-pip-'));
+    workspace = join(root, 'workspace');
+    await mkdir(workspace);
+    // A one-module wheel, built with the host's Python standard library.
+    const wheel = join(root, 'tinypkg-1.0.0-py3-none-any.whl');
+    execFileSync('python3', [
+      '-c',
+      [
+        'import base64, hashlib, sys, zipfile',
+        "files = {'tinypkg/__init__.py': b'def hello():\\n    return \"hi\"\\n', 'tinypkg-1.0.0.dist-info/METADATA': b'Metadata-Version: 2.1\\nName: tinypkg\\nVersion: 1.0.0\\n', 'tinypkg-1.0.0.dist-info/WHEEL': b'Wheel-Version: 1.0\\nGenerator: test\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n'}",
+        'z = zipfile.ZipFile(sys.argv[1], "w")',
+        'record = [f"{p},sha256={base64.urlsafe_b64encode(hashlib.sha256(c).digest()).rstrip(b\'=\').decode()},{len(c)}" for p, c in files.items()]',
+        '[z.writestr(p, c) for p, c in files.items()]',
+        "z.writestr('tinypkg-1.0.0.dist-info/RECORD', '\\n'.join(record + ['tinypkg-1.0.0.dist-info/RECORD,,']) + '\\n')",
+        'z.close()',
+      ].join('\n'),
+      wheel,
+    ]);
+    const bytes = await readFile(wheel);
+    const digest = createHash('sha256').update(bytes).digest('hex');
+    index = createServer((request, response) => {
+      if (request.url === '/simple/tinypkg/') {
+        response.setHeader('content-type', 'text/html');
+        response.end(
+          `<a href="/files/tinypkg-1.0.0-py3-none-any.whl#sha256=${digest}">tinypkg-1.0.0-py3-none-any.whl</a>`,
+        );
+      } else if (request.url === '/files/tinypkg-1.0.0-py3-none-any.whl') {
+        response.end(bytes);
+      } else {
+        response.statusCode = 404;
+        response.end();
+      }
+    });
+    await new Promise<void>((done) => index.listen(0, '127.0.0.1', done));
+    port = (index.address() as AddressInfo).port;
+  });
+
+  afterAll(async () => {
+    await new Promise((done) => index.close(done));
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it('installs from the allowlisted stand-in and from nothing else', async () => {
+    // Act
+    const venv = await sandbox.run({ argv: ['python3', '-m', 'venv', '.venv'], workspace });
+    const refused = await sandbox.run({
+      argv: [
+        '.venv/bin/pip',
+        'install',
+        '--disable-pip-version-check',
+        '--retries',
+        '0',
+        '--index-url',
+        `http://127.0.0.1:${port}/simple`,
+        'tinypkg',
+      ],
+      workspace,
+      network: 'setup',
+      egress: ['registry.npmjs.org:443'],
+    });
+    const installed = await sandbox.run({
+      argv: [
+        '.venv/bin/pip',
+        'install',
+        '--disable-pip-version-check',
+        '--index-url',
+        `http://127.0.0.1:${port}/simple`,
+        'tinypkg',
+      ],
+      workspace,
+      network: 'setup',
+      egress: [`127.0.0.1:${port}`],
+    });
+    const imported = await sandbox.run({
+      argv: ['.venv/bin/python', '-c', 'import tinypkg; print(tinypkg.hello())'],
+      workspace,
+    });
+
+    // Assess
+    expect(venv.exitCode).toBe(0);
+    expect(refused.exitCode).not.toBe(0);
+    expect(refused.egress?.some((decision) => decision.outcome === 'refused')).toBe(true);
+    expect(installed.stderr).not.toContain('ERROR');
+    expect(installed.exitCode).toBe(0);
+    expect(
+      installed.egress?.some((decision) => decision.outcome === 'allowed' && decision.port === port),
+    ).toBe(true);
+    expect(imported.stdout.trim()).toBe('hi');
+  });
 });
