@@ -223,14 +223,21 @@ export function publishMavenRepository(
   const target = join(runtimeDir, 'maven-repository');
   const stampFile = join(runtimeDir, 'maven-repository.stamp');
   const settings = join(runtimeDir, 'maven-settings.xml');
-  if (!existsSync(stampFile) || readFileSync(stampFile, 'utf8') !== stamp || !existsSync(target)) {
+  const current = () =>
+    existsSync(target) && existsSync(stampFile) && readFileSync(stampFile, 'utf8') === stamp;
+  if (!current()) {
     mkdirSync(runtimeDir, { recursive: true, mode: 0o755 });
-    const staging = `${target}.${process.pid}.${Date.now()}`;
-    cpSync(source, staging, { recursive: true, verbatimSymlinks: true });
-    makeWorldReadable(staging);
-    rmSync(target, { recursive: true, force: true });
-    renameSync(staging, target);
-    writeFileSync(stampFile, stamp);
+    // One process publishes at a time (others wait for it): a copy is never swapped under a sandbox
+    // another process just bound it into.
+    withPublishLock(join(runtimeDir, 'maven-repository.lock'), () => {
+      if (current()) return;
+      const staging = `${target}.${process.pid}.${Date.now()}`;
+      cpSync(source, staging, { recursive: true, verbatimSymlinks: true });
+      makeWorldReadable(staging);
+      rmSync(target, { recursive: true, force: true });
+      renameSync(staging, target);
+      writeFileSync(stampFile, stamp);
+    });
   }
   const content = `<settings><localRepository>${target}</localRepository><offline>true</offline></settings>\n`;
   // Written aside and renamed, and only when it changed: a concurrent sandbox never reads it half-written.
@@ -239,6 +246,35 @@ export function publishMavenRepository(
     renameSync(`${settings}.${process.pid}`, settings);
   }
   return { repository: target, settings };
+}
+
+/** Runs `publish` holding an exclusive lock file; a lock whose holder died is taken over. Waits up to 5 minutes. */
+function withPublishLock(lock: string, publish: () => void): void {
+  const deadline = Date.now() + 5 * 60_000;
+  for (;;) {
+    try {
+      writeFileSync(lock, `${process.pid}\n`, { flag: 'wx', mode: 0o600 });
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const holder = Number.parseInt(readFileSync(lock, 'utf8'), 10);
+      let alive = false;
+      try {
+        process.kill(holder, 0);
+        alive = true;
+      } catch {
+        alive = false;
+      }
+      if (!alive) rmSync(lock, { force: true });
+      else if (Date.now() > deadline) throw new Error(`${lock} is held by process ${holder} for too long`);
+      else Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200);
+    }
+  }
+  try {
+    publish();
+  } finally {
+    rmSync(lock, { force: true });
+  }
 }
 
 function makeWorldReadable(path: string): void {
