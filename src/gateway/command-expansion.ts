@@ -1,4 +1,4 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { readdirSync, readFileSync } from 'node:fs';
 import { basename, posix } from 'node:path';
 import {
   type CommandScope,
@@ -481,7 +481,8 @@ class WorkspaceFiles {
   private async read(path: string): Promise<string | { error: string }> {
     try {
       const { host } = await confineToWorkspace(this.workspace, path);
-      return await readFile(host, 'utf8');
+      // Synchronous, like path confinement: a thread-pool queue behind other I/O made the gateway's tail.
+      return readFileSync(host, 'utf8');
     } catch (error) {
       if (error instanceof PathRefusedError) return { error: `${path}: ${error.message}` };
       const code = (error as NodeJS.ErrnoException).code;
@@ -494,7 +495,7 @@ class WorkspaceFiles {
   private async entries(path: string): Promise<string[] | undefined> {
     try {
       const { host } = await confineToWorkspace(this.workspace, path);
-      return await readdir(host);
+      return readdirSync(host);
     } catch (error) {
       if (error instanceof PathRefusedError) return undefined;
       const code = (error as NodeJS.ErrnoException).code;
