@@ -1,7 +1,7 @@
 import path from 'node:path';
-import type { CommandKind, Ecosystem } from '../domain/context.js';
+import type { CommandKind, CommandSource, Ecosystem } from '../domain/context.js';
 import { splitShellCommands } from '../gateway/shell-words.js';
-import { normalizeScope, type Repository } from './command-candidates.js';
+import { type Candidate, candidate, normalizeScope, type Repository } from './command-candidates.js';
 
 /**
  * Reading the command lines projects write in CI workflows, READMEs and task runners: which of them
@@ -440,6 +440,44 @@ function makeCommand(argv: readonly string[]): ClassifiedCommand | undefined {
   );
   const kind = targets.length ? makeTargetKind(targets[0] as string) : 'build';
   return kind ? { kind, ecosystem: 'make', argv: [...argv] } : undefined;
+}
+
+/**
+ * The build and test commands in script lines written as prose around them (a README's fenced block,
+ * a just recipe): each command the shell reading follows into a known directory and
+ * {@link classifyCommand} recognises becomes a candidate; the rest is not a command of the project.
+ *
+ * @example
+ * scriptCandidates(repository, [{ line: 3, text: 'npm test' }], {
+ *   declaredIn: 'README.md', source: 'readme', confidence: 0.7, via: (line) => `README.md line ${line}`,
+ * });
+ */
+export function scriptCandidates(
+  repository: Repository,
+  lines: readonly ScriptLine[],
+  at: { declaredIn: string; source: CommandSource; confidence: number; via: (line: number) => string },
+): Candidate[] {
+  const found: Candidate[] = [];
+  for (const command of readScript(repository, lines, '').commands) {
+    const reading = classifyCommand(command.argv);
+    if (!isClassified(reading) || command.cwd === undefined) continue;
+    found.push(
+      candidate(
+        {
+          ecosystem: reading.ecosystem,
+          kind: reading.kind,
+          argv: reading.argv,
+          cwd: command.cwd,
+          declaredIn: at.declaredIn,
+          line: command.line,
+          source: at.source,
+          confidence: at.confidence,
+        },
+        at.via(command.line),
+      ),
+    );
+  }
+  return found;
 }
 
 /**

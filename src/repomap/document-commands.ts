@@ -1,6 +1,5 @@
-import type { CommandSource } from '../domain/context.js';
-import { type Candidate, candidate, type Findings, type Repository } from './command-candidates.js';
-import { classifyCommand, isClassified, readScript, type ScriptLine } from './command-line.js';
+import type { Candidate, Findings, Repository } from './command-candidates.js';
+import { type ScriptLine, scriptCandidates } from './command-line.js';
 import { readRepositoryText } from './repository-files.js';
 
 /** Fenced blocks read as commands, and those of them where only `$ ` lines are commands (the rest is output). */
@@ -62,25 +61,14 @@ function commandsInDocument(
   const found: Candidate[] = [];
   const lines = text.split(/\r?\n/);
   const add = (block: ScriptLine[], confidence: number, kindOfText: string) => {
-    for (const command of readScript(repository, block, '').commands) {
-      const reading = classifyCommand(command.argv);
-      if (!isClassified(reading) || command.cwd === undefined) continue;
-      found.push(
-        candidate(
-          {
-            ecosystem: reading.ecosystem,
-            kind: reading.kind,
-            argv: reading.argv,
-            cwd: command.cwd,
-            declaredIn: file,
-            line: command.line,
-            source: source as CommandSource,
-            confidence,
-          },
-          `${file} line ${command.line}${kindOfText}`,
-        ),
-      );
-    }
+    found.push(
+      ...scriptCandidates(repository, block, {
+        declaredIn: file,
+        source,
+        confidence,
+        via: (line) => `${file} line ${line}${kindOfText}`,
+      }),
+    );
   };
   for (let index = 0; index < lines.length; index += 1) {
     const fence = /^\s*(`{3,}|~{3,})\s*([\w+-]*)/.exec(lines[index] as string);

@@ -9,7 +9,7 @@ import {
   type Repository,
   where,
 } from './command-candidates.js';
-import { classifyCommand, isClassified, makeTargetKind, readScript } from './command-line.js';
+import { makeTargetKind, scriptCandidates } from './command-line.js';
 import { readRepositoryText } from './repository-files.js';
 
 /** Make targets by kind, in the order one is preferred. */
@@ -105,25 +105,14 @@ async function justCandidates(repository: Repository, justfile: string): Promise
       }
       body.push({ line: next + 1, text: raw.replace(/^[@-]+/, '') });
     }
-    for (const command of readScript(repository, body, '').commands) {
-      const reading = classifyCommand(command.argv);
-      if (!isClassified(reading) || command.cwd === undefined) continue;
-      found.push(
-        candidate(
-          {
-            ecosystem: reading.ecosystem,
-            kind: reading.kind,
-            argv: reading.argv,
-            cwd: command.cwd,
-            declaredIn: justfile,
-            line: command.line,
-            source: 'makefile',
-            confidence: 0.8,
-          },
-          `${justfile} recipe ${header[1]} line ${command.line}`,
-        ),
-      );
-    }
+    found.push(
+      ...scriptCandidates(repository, body, {
+        declaredIn: justfile,
+        source: 'makefile',
+        confidence: 0.8,
+        via: (line) => `${justfile} recipe ${header[1]} line ${line}`,
+      }),
+    );
   }
   return found;
 }
