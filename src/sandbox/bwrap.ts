@@ -70,14 +70,16 @@ export class BwrapSandbox implements Sandbox {
   private readonly setprivPath: string;
   private readonly confinement: Confinement;
   private readonly allowlist: EnvironmentAllowlist | undefined;
-  private readonly view: SandboxView;
+  private defaultView: SandboxView | undefined;
+  private readonly toolchains: readonly ToolchainKind[] | undefined;
   private readonly runtimeDir: string;
   private readonly tmpBytes: number;
   private readonly users: SandboxUsers | undefined;
   private readonly etcDirs = new Map<number, string>();
   private readonly views = new Map<string, SandboxView>();
   private readonly extraPaths: readonly string[];
-  private readonly maven: PublishedMavenRepository | undefined;
+  private readonly root: boolean;
+  private maven: PublishedMavenRepository | null | undefined;
 
   constructor(options: BwrapSandboxOptions = {}) {
     this.bwrapPath = options.bwrapPath ?? '/usr/bin/bwrap';
@@ -89,13 +91,8 @@ export class BwrapSandbox implements Sandbox {
       options.runtimeDir ??
       (root ? '/run/gantry-sandbox' : join(tmpdir(), `gantry-sandbox-${process.getuid?.()}`));
     this.extraPaths = options.extraPaths ?? [];
-    // Only root has the host's Maven cache to publish (and only root can publish it for other uids).
-    this.maven = root ? publishMavenRepository(this.runtimeDir) : undefined;
-    this.view = detectSandboxView({
-      toolchains: options.toolchains,
-      extraPaths: this.extraPaths,
-      maven: this.maven,
-    });
+    this.root = root;
+    this.toolchains = options.toolchains;
     this.tmpBytes = options.tmpBytes ?? 1024 ** 3;
     this.users = root ? new SandboxUsers(join(this.runtimeDir, 'uids')) : undefined;
   }
@@ -107,7 +104,21 @@ export class BwrapSandbox implements Sandbox {
 
   /** What commands see of the host, for docs and diagnostics. */
   get sandboxView(): SandboxView {
-    return this.view;
+    this.defaultView ??= detectSandboxView({
+      toolchains: this.toolchains,
+      extraPaths: this.extraPaths,
+      maven: () => this.mavenRepository(),
+    });
+    return this.defaultView;
+  }
+
+  /**
+   * The host's Maven cache as published for the sandbox, the first time a view with the JDK asks for
+   * it. Only root has that cache to publish (and only root can publish it for other uids).
+   */
+  private mavenRepository(): PublishedMavenRepository | undefined {
+    if (this.maven === undefined) this.maven = (this.root && publishMavenRepository(this.runtimeDir)) || null;
+    return this.maven ?? undefined;
   }
 
   async run(command: SandboxCommand): Promise<SandboxResult> {
@@ -235,13 +246,22 @@ export class BwrapSandbox implements Sandbox {
    * adapter's), and always Node.js in the setup phase, whose egress forwarder runs on it.
    */
   private viewFor(command: SandboxCommand): SandboxView {
-    if (!command.toolchains) return this.view;
+    if (!command.toolchains) return this.sandboxView;
     const wanted = new Set(command.toolchains);
     if (command.network === 'setup') wanted.add('node');
-    const key = [...wanted].sort().join(',');
+    return this.viewWith([...wanted]);
+  }
+
+  /** The view with exactly these toolchains, detected once per set. */
+  private viewWith(toolchains: readonly ToolchainKind[]): SandboxView {
+    const key = [...toolchains].sort().join(',');
     let view = this.views.get(key);
     if (!view) {
-      view = detectSandboxView({ toolchains: [...wanted], extraPaths: this.extraPaths, maven: this.maven });
+      view = detectSandboxView({
+        toolchains,
+        extraPaths: this.extraPaths,
+        maven: () => this.mavenRepository(),
+      });
       this.views.set(key, view);
     }
     return view;
@@ -254,7 +274,8 @@ export class BwrapSandbox implements Sandbox {
   private etcFor(uid: number, gid: number): string {
     let dir = this.etcDirs.get(uid);
     if (!dir) {
-      dir = prepareEtc(this.runtimeDir, this.view, uid, gid);
+      // /etc is the same in every view: the one without toolchains never publishes the Maven cache.
+      dir = prepareEtc(this.runtimeDir, this.viewWith([]), uid, gid);
       this.etcDirs.set(uid, dir);
     }
     return dir;

@@ -345,8 +345,11 @@ export function detectSandboxView(
     home?: string;
     /** Operator-configured host paths to expose read-only as well. */
     extraPaths?: readonly string[];
-    /** The host's Maven repository as published for the sandbox (see publishMavenRepository). */
-    maven?: PublishedMavenRepository;
+    /**
+     * The host's Maven repository as published for the sandbox (see publishMavenRepository), asked for
+     * only when the view has the JDK: publishing copies the whole cache, which no other view needs.
+     */
+    maven?: () => PublishedMavenRepository | undefined;
   } = {},
 ): SandboxView {
   const hostPath = options.hostPath ?? process.env.PATH ?? systemPath;
@@ -355,7 +358,7 @@ export function detectSandboxView(
   const detectors: Record<ToolchainKind, () => ToolchainView | undefined> = {
     node: nodeToolchain,
     python: () => pythonToolchain(hostPath),
-    java: () => javaToolchain(hostPath, options.maven),
+    java: () => javaToolchain(hostPath, options.maven?.()),
     rust: () => rustToolchain(hostPath, home),
     go: () => goToolchain(hostPath),
     // gcc, make and binutils live in /usr, which every view has.
